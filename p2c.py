@@ -27,7 +27,7 @@ from extract.profile import Endpoints, Profile, load_profile
 from extract.run import extract
 from extract.runs import new_run_id, record_stage, utcnow
 from load.errors import LoadError, PushError
-from load.plan import load_plan, make_plan, save_plan
+from load.plan import Plan, load_plan, make_plan, save_plan
 from load.push import push
 from load.writers import FnoWriter
 from transform.build import build, record_builds, unbuildable
@@ -222,12 +222,17 @@ def build_command(profile: ProfileOption = "local", as_json: JsonOption = False)
 
 
 @app.command("plan")
-def plan_command(profile: ProfileOption = "local", as_json: JsonOption = False) -> None:
+def plan_command(
+    profile: ProfileOption = "local",
+    show: Annotated[bool, typer.Option("--show", help="List every operation's fields, old → new.")] = False,
+    as_json: JsonOption = False,
+) -> None:
     """Diff the flow models against the extracted targets and store the plan."""
     with _boundary(), session(profile, connect=False) as s:
         summary = do_plan(s, new_run_id(s.con))
         summary["targets"] = target_counts(summary, None)
-        _print(as_json, summary, lambda: _plan_lines(summary))
+        details = _change_lines(load_plan(s.con, summary["plan_id"])) if show else []
+        _print(as_json, summary, lambda: _plan_lines(summary) + details)
 
 
 @app.command("push")
@@ -273,7 +278,9 @@ def demo_command(
                 changed = edit_accounts(tenant, edits, seed)
                 typer.echo(f"\nA Sales user edits {len(changed)} accounts: {', '.join(changed)}")
                 typer.echo("\nRun 2: only the edited accounts' changed fields are sent")
-                _echo_lines(_run_lines(run_all(s)))
+                second = run_all(s)
+                _echo_lines(_run_lines(second))
+                _echo_lines(_change_lines(load_plan(s.con, second["plan"]["plan_id"])))
                 typer.echo("\nRun 3: nothing changed, nothing is sent")
                 _echo_lines(_run_lines(run_all(s)))
                 typer.echo(f"\nStaging database: {s.profile.staging_database}")
@@ -374,6 +381,15 @@ def _plan_lines(planned: dict) -> list[str]:
     lines += [f"plan     {entity:<34} " + "  ".join(f"{n} {a}" for a, n in sorted(actions.items()))
               for entity, actions in planned["counts"].items()]
     lines += [f"plan     skipped {reason}" for reason in planned["skipped"]]
+    return lines
+
+
+def _change_lines(plan: Plan) -> list[str]:
+    lines = []
+    for item in plan.items:
+        op = item.operation
+        lines.append(f"  {op.action} {item.system}.{op.entity} {'/'.join(str(v) for _, v in op.key)}")
+        lines += [f"      {c.field}: {c.old!r} → {c.new!r}" for c in op.changes if op.action == "update"]
     return lines
 
 

@@ -1,0 +1,166 @@
+"""Emulated Entra ID token authority: discovery, client-credentials tokens, verification.
+
+Error shapes follow Entra ID: `{"error", "error_description", "error_codes", ...}`
+with AADSTS codes; msal reads `error`/`error_description` (protocols.md 3.2, 5.3).
+"""
+
+import datetime as dt
+import time
+import uuid
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from emulate.errors import TokenError, Unauthorized
+from emulate.server import Request, Response
+
+_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+_IGNORED_SCOPES = {"openid", "profile", "offline_access"}
+
+
+@dataclass(frozen=True)
+class AppRegistration:
+    """The one app registered in the tenant (client credentials)."""
+
+    tenant_id: str
+    client_id: str
+    client_secret: str
+
+
+class TokenAuthority:
+    """Issues RS256 access tokens for registered resources and verifies them for the services."""
+
+    def __init__(self, registration: AppRegistration, lifetime_s: int) -> None:
+        self.registration = registration
+        self.lifetime_s = lifetime_s
+        self.resources: set[str] = set()
+        self.origin = ""  # set by the tenant once the authority listens
+        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self._kid = uuid.uuid4().hex
+
+    @property
+    def url(self) -> str:
+        """The authority URL msal is given."""
+        return f"{self.origin}/{self.registration.tenant_id}"
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.url}/v2.0"
+
+    @property
+    def authorize_endpoint(self) -> str:
+        """What resource servers advertise in `WWW-Authenticate` (the v1 form, as Dataverse does)."""
+        return f"{self.url}/oauth2/authorize"
+
+    # -- HTTP ---------------------------------------------------------------
+    def __call__(self, request: Request) -> Response:
+        tenant, _, rest = request.path.strip("/").partition("/")
+        if request.method == "GET" and rest == "v2.0/.well-known/openid-configuration":
+            self._check_tenant(tenant)
+            return Response.json(200, self._discovery())
+        if request.method == "GET" and rest == "discovery/v2.0/keys":
+            return Response.json(200, {"keys": [self._jwk()]})
+        if request.method == "POST" and rest == "oauth2/v2.0/token":
+            try:
+                self._check_tenant(tenant)
+                return Response.json(200, self._token(dict(parse_qsl(request.body.decode()))))
+            except TokenError as exc:
+                return Response.json(exc.status, _error_body(exc))
+        return Response.json(404, {"error": "not_found", "error_description": "Unknown endpoint."})
+
+    def _discovery(self) -> dict:
+        return {
+            "token_endpoint": f"{self.url}/oauth2/v2.0/token",
+            "authorization_endpoint": f"{self.url}/oauth2/v2.0/authorize",
+            "jwks_uri": f"{self.url}/discovery/v2.0/keys",
+            "issuer": self.issuer,
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "tenant_region_scope": "EU",
+        }
+
+    def _jwk(self) -> dict:
+        jwk = jwt.algorithms.RSAAlgorithm.to_jwk(self._key.public_key(), as_dict=True)
+        return {**jwk, "kid": self._kid, "use": "sig", "alg": "RS256"}
+
+    def _check_tenant(self, tenant: str) -> None:
+        if tenant != self.registration.tenant_id:
+            raise TokenError(400, "invalid_request", 90002, f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.")
+
+    # -- token endpoint -----------------------------------------------------
+    def _token(self, form: dict[str, str]) -> dict:
+        grant = form.get("grant_type")
+        if not grant:
+            raise TokenError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.")
+        if grant != "client_credentials":
+            raise TokenError(400, "unsupported_grant_type", 70003, f"The app requested an unsupported grant type '{grant}'.")
+        self._authenticate_client(form)
+        resource = self._resource(form.get("scope", ""))
+        now = int(time.time())
+        claims = {
+            "aud": resource, "iss": self.issuer, "iat": now, "nbf": now, "exp": now + self.lifetime_s,
+            "appid": self.registration.client_id, "appidacr": "1", "idtyp": "app",
+            "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, self.registration.client_id)),
+            "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, self.registration.client_id)),
+            "tid": self.registration.tenant_id, "ver": "1.0",
+        }
+        token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self._kid})
+        return {"token_type": "Bearer", "expires_in": self.lifetime_s, "ext_expires_in": self.lifetime_s, "access_token": token}
+
+    def _authenticate_client(self, form: dict[str, str]) -> None:
+        client_id = form.get("client_id", "")
+        if not client_id:
+            raise TokenError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.")
+        if client_id != self.registration.client_id:
+            raise TokenError(400, "unauthorized_client", 700016, f"Application with identifier '{client_id}' was not found in the directory '{self.registration.tenant_id}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.")
+        if form.get("client_assertion_type") == _ASSERTION_TYPE:
+            # No certificate is registered on the app yet; Entra answers an unknown key like this.
+            raise TokenError(401, "invalid_client", 700027, "The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found.]")
+        secret = form.get("client_secret")
+        if secret is None:
+            raise TokenError(401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+        if secret != self.registration.client_secret:
+            raise TokenError(401, "invalid_client", 7000215, f"Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'.")
+
+    def _resource(self, scope: str) -> str:
+        scopes = [s for s in scope.split() if s not in _IGNORED_SCOPES]
+        if not scopes:
+            raise TokenError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'scope'.")
+        if len(scopes) != 1 or not scopes[0].endswith("/.default"):
+            raise TokenError(400, "invalid_scope", 1002012, f"The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).")
+        resource = scopes[0].removesuffix("/.default").rstrip("/")
+        if resource not in self.resources:
+            raise TokenError(400, "invalid_resource", 500011, f"The resource principal named {resource} was not found in the tenant named {self.registration.tenant_id}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.")
+        return resource
+
+    # -- used by the services -----------------------------------------------
+    def verify(self, authorization: str | None, audience: str) -> dict:
+        """Claims of a valid bearer token for `audience`; `Unauthorized` otherwise."""
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("Bearer token is missing.")
+        try:
+            claims = jwt.decode(token.strip(), self._key.public_key(), algorithms=["RS256"], audience=audience,
+                                issuer=self.issuer, options={"require": ["exp", "aud", "iss", "tid"]})
+        except jwt.PyJWTError as exc:
+            raise Unauthorized(f"Bearer token is not valid: {exc}") from exc
+        if claims["tid"] != self.registration.tenant_id:
+            raise Unauthorized("Bearer token was issued for another tenant.")
+        return claims
+
+
+def _error_body(exc: TokenError) -> dict:
+    trace_id, correlation_id = str(uuid.uuid4()), str(uuid.uuid4())
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    return {
+        "error": exc.error,
+        "error_description": f"AADSTS{exc.aadsts}: {exc.description} Trace ID: {trace_id} Correlation ID: {correlation_id} Timestamp: {stamp}",
+        "error_codes": [exc.aadsts],
+        "timestamp": stamp,
+        "trace_id": trace_id,
+        "correlation_id": correlation_id,
+        "error_uri": f"https://login.microsoftonline.com/error?code={exc.aadsts}",
+    }

@@ -1,0 +1,1 @@
+"""Emulated Dataverse Web API (Dynamics 365 Sales)."""

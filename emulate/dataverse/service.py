@@ -1,0 +1,74 @@
+"""The Dataverse Web API app: authentication, routing, headers and error envelope."""
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Callable
+
+from emulate.authority import TokenAuthority
+from emulate.catalog import SALES_ENTITY_SETS
+from emulate.dataverse.reads import get_collection, get_single
+from emulate.dataverse.writes import DataverseWrites
+from emulate.errors import MethodNotAllowed, NotFound, ServiceError, Unauthorized
+from emulate.odata.keys import parse_resource
+from emulate.server import Request, Response
+from emulate.store import Store
+
+_API_ROOT = re.compile(r"/api/data/(v9\.[0-2])(?:/(.*))?")
+
+
+class DataverseService:
+    """Serves `/api/data/v9.x/` for the Sales entity sets of the catalog."""
+
+    def __init__(self, store: Store, authority: TokenAuthority, seed: int,
+                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)) -> None:
+        self.store = store
+        self.authority = authority
+        self.writes = DataverseWrites(store, seed, clock)
+
+    def rows(self, entity_set: str) -> list[dict]:
+        """Stored rows of `entity_set`, columns named as served (tests, scenarios)."""
+        return self.store.rows(SALES_ENTITY_SETS[entity_set])
+
+    def __call__(self, request: Request) -> Response:
+        try:
+            response = self._route(request)
+        except Unauthorized:
+            # Shape seen from Dataverse (MSAL.NET issues #3026, #3112):
+            # WWW-Authenticate: Bearer authorization_uri=https://login.microsoftonline.com/<tid>/oauth2/authorize, resource_id=https://<org>/
+            response = Response(401, headers={"WWW-Authenticate": f"Bearer authorization_uri={self.authority.authorize_endpoint}, resource_id={request.origin}/"})
+        except ServiceError as exc:
+            response = Response.json(exc.status, {"error": {"code": exc.code or "0x80040203", "message": exc.message}})
+        request_id = str(uuid.uuid4())
+        response.headers.update({"OData-Version": "4.0", "REQ_ID": request_id, "x-ms-service-request-id": request_id})
+        if response.headers.get("Content-Type", "").startswith("application/json"):
+            response.headers["Content-Type"] = "application/json; odata.metadata=minimal"
+        return response
+
+    def _route(self, request: Request) -> Response:
+        match = _API_ROOT.fullmatch(request.path)
+        if not match:
+            raise NotFound(f"Resource not found for the segment '{request.path}'.", code="0x8006088a")
+        self.authority.verify(request.headers.get("Authorization"), audience=request.origin)
+        api_root = f"{request.origin}/api/data/{match.group(1)}/"
+        segment = match.group(2) or ""
+        if segment == "":
+            if request.method != "GET":
+                raise MethodNotAllowed("The requested resource does not support http method.", code="0x80060888")
+            return Response.json(200, {"@odata.context": f"{api_root}$metadata", "value": [
+                {"name": name, "kind": "EntitySet", "url": name} for name in SALES_ENTITY_SETS]})
+        resource = parse_resource(segment)
+        entity = SALES_ENTITY_SETS.get(resource.entity_set) if resource else None
+        if entity is None:
+            raise NotFound(f"Resource not found for the segment '{segment.split('(')[0]}'.", code="0x8006088a")
+        handlers = {
+            (False, "GET"): lambda: get_collection(self.store, entity, request, api_root),
+            (False, "POST"): lambda: self.writes.create(entity, request, api_root),
+            (True, "GET"): lambda: get_single(self.store, entity, resource.key, request, api_root),
+            (True, "PATCH"): lambda: self.writes.upsert(entity, resource.key, request, api_root),
+            (True, "DELETE"): lambda: self.writes.delete(entity, resource.key, request),
+        }
+        handler = handlers.get((resource.key is not None, request.method))
+        if handler is None:
+            raise MethodNotAllowed(f"The requested resource does not support http method '{request.method}'.", code="0x80060888")
+        return handler()

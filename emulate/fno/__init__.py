@@ -1,0 +1,1 @@
+"""Emulated Finance & Operations OData service (`/data`)."""

@@ -1,0 +1,107 @@
+"""F&O reads: company scoping, server paging with `$skip` next links, GET by key (protocols.md 2.1, 2.2)."""
+
+import json
+from urllib.parse import quote
+
+from sqlglot import exp
+
+from emulate.catalog import DEFAULT_COMPANY
+from emulate.errors import BadRequest, NotFound
+from emulate.odata.filter import FilterRules, parse_filter
+from emulate.odata.keys import KeyValue
+from emulate.odata.query import column_ref, context_suffix, count_select, page_select, parse_count, parse_orderby, parse_select
+from emulate.schema import EntitySet
+from emulate.server import Request, Response
+from emulate.store import Store, sql
+
+ODATA_EXCEPTION = "Microsoft.OData.ODataException"
+RULES = FilterRules(string_functions=False, wildcard_eq=True, error_kind=ODATA_EXCEPTION)
+_QUERY_OPTIONS = {"$select", "$filter", "$orderby", "$top", "$skip", "$count"}
+
+
+def etag(entity: EntitySet) -> exp.Expression:
+    """`W/"<base64 of 'RecVersion,RecId'>"` (quotes included, as the real ETags decode)."""
+    text = exp.DPipe(this=exp.Literal.string("'"), expression=exp.DPipe(
+        this=exp.cast(exp.column("RecVersion", quoted=True), "VARCHAR"),
+        expression=exp.DPipe(this=exp.Literal.string(","), expression=exp.DPipe(
+            this=exp.cast(exp.column("RecId", quoted=True), "VARCHAR"), expression=exp.Literal.string("'")))))
+    encoded = exp.Anonymous(this="to_base64", expressions=[exp.Anonymous(this="encode", expressions=[text])])
+    return exp.DPipe(this=exp.DPipe(this=exp.Literal.string('W/"'), expression=encoded), expression=exp.Literal.string('"'))
+
+
+def cross_company(request: Request) -> bool:
+    return (request.param("cross-company") or "").lower() == "true"
+
+
+def company_scope(request: Request) -> exp.Expression | None:
+    """Without `cross-company=true` only the default company is visible."""
+    if cross_company(request):
+        return None
+    return exp.EQ(this=exp.column("dataAreaId", quoted=True), expression=exp.Literal.string(DEFAULT_COMPANY))
+
+
+def key_condition(entity: EntitySet, key: dict[str | None, KeyValue], request: Request) -> exp.Expression:
+    """WHERE clause for a full composite key, within the visible companies."""
+    if set(key) != set(entity.key):
+        raise BadRequest(f"The number of keys specified in the URI does not match number of key properties for the resource '{entity.type_name}'.", kind=ODATA_EXCEPTION)
+    parts = [exp.EQ(this=exp.Lower(this=column_ref(entity.column(name))), expression=exp.Lower(this=exp.Literal.string(key[name].value)))
+             for name in entity.key]
+    scope = company_scope(request)
+    return exp.and_(*parts, *([scope] if scope is not None else []))
+
+
+def single_json(store: Store, entity: EntitySet, where: exp.Expression, request: Request, api_root: str) -> str | None:
+    selected = parse_select(request.param("$select"), entity, RULES)
+    with store.reading() as cur:
+        row = cur.execute(sql(page_select(entity, selected or list(entity.served), etag(entity), where, [], 1))).fetchone()
+    if row is None:
+        return None
+    context = f"{api_root}$metadata#{context_suffix(entity, selected, request.param('$select'))}/$entity"
+    return '{"@odata.context":' + json.dumps(context) + "," + row[0][1:]
+
+
+def get_single(store: Store, entity: EntitySet, key: dict[str | None, KeyValue], request: Request, api_root: str) -> Response:
+    body = single_json(store, entity, key_condition(entity, key, request), request, api_root)
+    if body is None:
+        raise NotFound("No resources were found.", kind=ODATA_EXCEPTION)
+    return Response.raw_json(200, body)
+
+
+def get_collection(store: Store, entity: EntitySet, request: Request, api_root: str, page_size: int) -> Response:
+    for name, _ in request.query:
+        if name.startswith("$") and name not in _QUERY_OPTIONS:
+            raise BadRequest(f"The query parameter '{name}' is not supported.", kind=ODATA_EXCEPTION)
+    selected = parse_select(request.param("$select"), entity, RULES)
+    order = parse_orderby(request.param("$orderby"), entity, RULES)
+    filter_text = request.param("$filter")
+    conditions = [c for c in (parse_filter(filter_text, entity, RULES) if filter_text else None, company_scope(request)) if c is not None]
+    where = exp.and_(*(exp.Paren(this=c) for c in conditions)) if conditions else None
+    skip = parse_count("$skip", request.param("$skip"), RULES) or 0
+    top = parse_count("$top", request.param("$top"), RULES)
+    size = page_size if top is None else min(top, page_size)
+
+    query = page_select(entity, selected or list(entity.served), etag(entity), where, order, size + 1, skip)
+    with store.reading() as cur:
+        rows = [row[0] for row in cur.execute(sql(query)).fetchall()]
+        total = cur.execute(sql(count_select(entity, where))).fetchone()[0] \
+            if (request.param("$count") or "").lower() == "true" else None
+    has_more = len(rows) > size and (top is None or top > size)
+    rows = rows[:size]
+    context = f"{api_root}$metadata#{context_suffix(entity, selected, request.param('$select'))}"
+    parts = ['{"@odata.context":' + json.dumps(context)]
+    if total is not None:
+        parts.append(f'"@odata.count":{total}')
+    parts.append('"value":[' + ",".join(rows) + "]")
+    if has_more:
+        parts.append('"@odata.nextLink":' + json.dumps(_next_link(request, skip + size, None if top is None else top - size)))
+    return Response.raw_json(200, ",".join(parts) + "}")
+
+
+def _next_link(request: Request, skip: int, top: int | None) -> str:
+    """The original options with `$skip` (and a reduced `$top`) for the next page."""
+    options = [(name, value) for name, value in request.query if name not in ("$skip", "$top")]
+    if top is not None:
+        options.append(("$top", str(top)))
+    options.append(("$skip", str(skip)))
+    query = "&".join(f"{quote(name, safe='$')}={quote(value, safe='')}" for name, value in options)
+    return f"{request.origin}{quote(request.path)}?{query}"

@@ -1,0 +1,67 @@
+"""The F&O OData app (`/data`): authentication, routing and the error envelope."""
+
+import uuid
+
+from emulate.authority import TokenAuthority
+from emulate.catalog import FNO_ENTITY_SETS
+from emulate.errors import MethodNotAllowed, NotFound, ServiceError, Unauthorized
+from emulate.fno.reads import ODATA_EXCEPTION, get_collection, get_single
+from emulate.fno.writes import FnoWrites
+from emulate.odata.keys import parse_resource
+from emulate.server import Request, Response
+from emulate.store import Store
+
+
+class FnoService:
+    """Serves `/data/<EntitySet>` for the F&O entity sets of the catalog."""
+
+    def __init__(self, store: Store, authority: TokenAuthority, page_size: int) -> None:
+        self.store = store
+        self.authority = authority
+        self.page_size = page_size
+        self.writes = FnoWrites(store)
+
+    def rows(self, entity_set: str) -> list[dict]:
+        """Stored rows of `entity_set`, columns named as served (tests, scenarios)."""
+        return self.store.rows(FNO_ENTITY_SETS[entity_set])
+
+    def __call__(self, request: Request) -> Response:
+        try:
+            response = self._route(request)
+        except Unauthorized:
+            # F&O's 401 challenge is not documented; we answer like Dataverse (same Entra front door).
+            response = Response(401, headers={"WWW-Authenticate": f"Bearer authorization_uri={self.authority.authorize_endpoint}, resource_id={request.origin}/"})
+        except ServiceError as exc:
+            response = Response.json(exc.status, {"error": {"code": "", "message": "An error has occurred.", "innererror": {
+                "message": exc.message, "type": exc.kind or ODATA_EXCEPTION, "stacktrace": ""}}})
+        response.headers.update({"OData-Version": "4.0", "ms-dyn-aid": str(uuid.uuid4())})
+        if response.headers.get("Content-Type", "").startswith("application/json"):
+            response.headers["Content-Type"] = "application/json; odata.metadata=minimal"
+        return response
+
+    def _route(self, request: Request) -> Response:
+        if request.path != "/data" and not request.path.startswith("/data/"):
+            raise NotFound(f"No HTTP resource was found that matches the request URI '{request.origin}{request.path}'.")
+        self.authority.verify(request.headers.get("Authorization"), audience=request.origin)
+        api_root = f"{request.origin}/data/"
+        segment = request.path[len("/data/"):]
+        if segment == "":
+            if request.method != "GET":
+                raise MethodNotAllowed("The requested resource does not support this HTTP method.")
+            return Response.json(200, {"@odata.context": f"{api_root}$metadata", "value": [
+                {"name": name, "kind": "EntitySet", "url": name} for name in FNO_ENTITY_SETS]})
+        resource = parse_resource(segment)
+        entity = FNO_ENTITY_SETS.get(resource.entity_set) if resource else None
+        if entity is None:
+            raise NotFound(f"Resource not found for the segment '{segment.split('(')[0]}'.")
+        handlers = {
+            (False, "GET"): lambda: get_collection(self.store, entity, request, api_root, self.page_size),
+            (False, "POST"): lambda: self.writes.create(entity, request, api_root),
+            (True, "GET"): lambda: get_single(self.store, entity, resource.key, request, api_root),
+            (True, "PATCH"): lambda: self.writes.update(entity, resource.key, request),
+            (True, "DELETE"): lambda: self.writes.delete(entity, resource.key, request),
+        }
+        handler = handlers.get((resource.key is not None, request.method))
+        if handler is None:
+            raise MethodNotAllowed(f"The requested resource does not support http method '{request.method}'.")
+        return handler()

@@ -1,0 +1,1 @@
+"""OData query translation shared by the emulated services."""

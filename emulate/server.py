@@ -1,0 +1,150 @@
+"""HTTPS plumbing shared by every emulated service.
+
+An app is a callable `Request -> Response`; `HttpsServer` runs it on a loopback
+port with TLS, HTTP/1.1 keep-alive and one thread per connection.
+"""
+
+import contextlib
+import json
+import socket
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from emulate.errors import BadRequest
+
+
+@dataclass
+class Request:
+    """One HTTP request as an app sees it; query values are already decoded."""
+
+    method: str
+    path: str
+    raw_query: str
+    headers: Message
+    body: bytes
+    origin: str
+
+    @property
+    def query(self) -> list[tuple[str, str]]:
+        return parse_qsl(self.raw_query, keep_blank_values=True)
+
+    def param(self, name: str) -> str | None:
+        values = [value for key, value in self.query if key == name]
+        if len(values) > 1:
+            raise BadRequest(f"Query option '{name}' was specified more than once, but it must be specified at most once.")
+        return values[0] if values else None
+
+    def header_values(self, name: str) -> list[str]:
+        return self.headers.get_all(name) or []
+
+    def json(self) -> object:
+        try:
+            return json.loads(self.body or b"null")
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise BadRequest(f"The request body is not valid JSON: {exc}") from exc
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, status: int, payload: object, headers: dict[str, str] | None = None) -> "Response":
+        return cls.raw_json(status, json.dumps(payload, separators=(",", ":")), headers)
+
+    @classmethod
+    def raw_json(cls, status: int, text: str, headers: dict[str, str] | None = None) -> "Response":
+        """A response whose JSON text was already built (for example by DuckDB)."""
+        return cls(status, text.encode(), {"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+
+
+App = Callable[[Request], Response]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes; don't wait for an ACK between them
+    server: "_Server"
+
+    def _dispatch(self) -> None:
+        target = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        request = Request(
+            method=self.command, path=unquote(target.path), raw_query=target.query,
+            headers=self.headers, body=self.rfile.read(length) if length else b"",
+            origin=self.server.origin,
+        )
+        try:
+            response = self.server.app(request)
+        except Exception as exc:  # the emulator's own bug: answer like a server would
+            response = Response.json(500, {"error": {"code": "", "message": f"{type(exc).__name__}: {exc}"}})
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if response.body and self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = _dispatch
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        """Stay quiet; tests and the CLI own the console."""
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, app: App, context: ssl.SSLContext) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.app = app
+        self.context = context
+        self.origin = f"https://127.0.0.1:{self.server_address[1]}"
+        self.connections: set[socket.socket] = set()
+
+    def finish_request(self, request, client_address) -> None:
+        """Do the TLS handshake in the connection's own thread, not in accept()."""
+        with self.context.wrap_socket(request, server_side=True) as tls:
+            self.connections.add(tls)
+            try:
+                self.RequestHandlerClass(tls, client_address, self)
+            finally:
+                self.connections.discard(tls)
+
+    def drop_connections(self) -> None:
+        """End idle keep-alive connections so their threads finish."""
+        for connection in list(self.connections):
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request, client_address) -> None:
+        """Dropped connections and failed handshakes are normal; say nothing."""
+
+
+class HttpsServer:
+    """One app served over HTTPS on an ephemeral 127.0.0.1 port."""
+
+    def __init__(self, app: App, context: ssl.SSLContext) -> None:
+        self._server = _Server(app, context)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"emulate{self.origin}", daemon=True)
+
+    @property
+    def origin(self) -> str:
+        return self._server.origin
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._server.drop_connections()

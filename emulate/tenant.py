@@ -1,0 +1,83 @@
+"""The emulated tenant: token authority, Sales (Dataverse) and F&O over HTTPS on loopback."""
+
+import secrets
+import uuid
+from pathlib import Path
+from types import TracebackType
+
+from emulate.authority import AppRegistration, TokenAuthority
+from emulate.catalog import DEFAULT_COMPANY, FNO_ENTITY_SETS, SALES_ENTITY_SETS
+from emulate.dataverse.service import DataverseService
+from emulate.demo_data import seed_entities
+from emulate.fno.service import FnoService
+from emulate.server import HttpsServer
+from emulate.store import Store
+from emulate.tls import issue_server_context
+
+
+def _seed_store(store: Store, seed: int, scale: int) -> None:
+    """Create and fill a fresh state file: tables, demo rows, counters, the registered app."""
+    with store.writing() as cur:
+        store.create_tables(cur, [*SALES_ENTITY_SETS.values(), *FNO_ENTITY_SETS.values()])
+        for sequence, start in seed_entities(cur, seed, scale).items():
+            store.create_sequence(cur, sequence, start)
+        store.put_settings(cur, {
+            "seed": str(seed), "scale": str(scale), "tenant_id": str(uuid.uuid4()),
+            "client_id": str(uuid.uuid4()), "client_secret": secrets.token_urlsafe(30),
+        })
+
+
+class EmulatedTenant:
+    """A running tenant; build it with `EmulatedTenant.start(state_dir)`."""
+
+    default_company = DEFAULT_COMPANY
+
+    def __init__(self, store: Store, authority: TokenAuthority, servers: dict[str, HttpsServer],
+                 sales: DataverseService, fno: FnoService, ca_file: Path) -> None:
+        self._store, self._servers = store, servers
+        self.sales, self.fno, self.ca_file = sales, fno, ca_file
+        self.tenant_id = authority.registration.tenant_id
+        self.client_id = authority.registration.client_id
+        self.client_secret = authority.registration.client_secret
+        self.authority_url = authority.url
+        self.sales_url = servers["sales"].origin
+        self.fno_url = servers["fno"].origin
+
+    @classmethod
+    def start(cls, state_dir: Path, *, seed: int = 42, scale: int = 1, fno_page_size: int = 10_000,
+              token_lifetime_s: int = 3599) -> "EmulatedTenant":
+        """Open (or create from `seed`/`scale`) `state_dir/tenant.duckdb` and serve it."""
+        state_dir = Path(state_dir)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        store = Store(state_dir / "tenant.duckdb")
+        try:
+            if not store.is_seeded:
+                _seed_store(store, seed, scale)
+            settings = store.settings()
+            ca_file, context = issue_server_context(state_dir)
+        except BaseException:
+            store.close()
+            raise
+        authority = TokenAuthority(AppRegistration(settings["tenant_id"], settings["client_id"], settings["client_secret"]),
+                                   token_lifetime_s)
+        sales = DataverseService(store, authority, seed=int(settings["seed"]))
+        fno = FnoService(store, authority, page_size=fno_page_size)
+        servers = {"authority": HttpsServer(authority, context), "sales": HttpsServer(sales, context),
+                   "fno": HttpsServer(fno, context)}
+        authority.origin = servers["authority"].origin
+        authority.resources.update({servers["sales"].origin, servers["fno"].origin})
+        for server in servers.values():
+            server.start()
+        return cls(store, authority, servers, sales, fno, ca_file)
+
+    def stop(self) -> None:
+        """Stop serving and close the state file so another process may open it."""
+        for server in self._servers.values():
+            server.stop()
+        self._store.close()
+
+    def __enter__(self) -> "EmulatedTenant":
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()

@@ -1,0 +1,53 @@
+"""Shared fixtures: an emulated tenant over real HTTPS, and profiles pointing at it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import p2c
+from emulate.tenant import EmulatedTenant
+
+SECRET_ENV = "P2C_TEST_CLIENT_SECRET"
+
+
+@pytest.fixture
+def tenant(tmp_path):
+    with EmulatedTenant.start(tmp_path / "tenant", seed=7, scale=1) as tenant:
+        yield tenant
+
+
+def write_profile(path: Path, tenant, *, staging: Path, models: Path | None = None, secret_env: str = SECRET_ENV) -> Path:
+    """A profile for a served tenant, as `p2c emulate --profile-out` writes one."""
+    project = f'[project]\nmodels = "{models}"\n\n' if models else ""
+    path.write_text(
+        f'{project}[auth]\nauthority = "{tenant.authority_url}"\nclient_id = "{tenant.client_id}"\n'
+        f'client_secret_env = "{secret_env}"\nca_file = "{tenant.ca_file}"\n\n'
+        f'[sales]\nurl = "{tenant.sales_url}"\n\n'
+        f'[fno]\nurl = "{tenant.fno_url}"\ncompanies = ["usmf"]\ndefault_company = "usmf"\n\n'
+        f'[staging]\ndatabase = "{staging}"\n'
+    )
+    return path
+
+
+@pytest.fixture
+def profile(tmp_path, tenant, monkeypatch) -> Path:
+    monkeypatch.setenv(SECRET_ENV, tenant.client_secret)
+    return write_profile(tmp_path / "profile.toml", tenant, staging=tmp_path / "staging.duckdb")
+
+
+class Cli:
+    """Runs p2c commands in-process, as a user would type them."""
+
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str):
+        return self.runner.invoke(p2c.app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def cli() -> Cli:
+    return Cli()

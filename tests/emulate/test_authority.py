@@ -1,0 +1,90 @@
+"""Token authority and bearer checks, through msal and over HTTPS."""
+
+import time
+
+import jwt
+import msal
+import requests
+
+from emulate.tenant import EmulatedTenant
+
+
+def _msal_app(tenant: EmulatedTenant, secret: str) -> tuple[msal.ConfidentialClientApplication, requests.Session]:
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = str(tenant.ca_file)
+    app = msal.ConfidentialClientApplication(tenant.client_id, client_credential=secret, authority=tenant.authority_url,
+                                             instance_discovery=False, http_client=session)
+    return app, session
+
+
+def test_msal_gets_tokens_for_both_services(tenant):
+    app, session = _msal_app(tenant, tenant.client_secret)
+    with session:
+        for origin in (tenant.sales_url, tenant.fno_url):
+            result = app.acquire_token_for_client(scopes=[f"{origin}/.default"])
+            assert result.get("token_type") == "Bearer", result
+            assert result["expires_in"] > 300
+            claims = jwt.decode(result["access_token"], options={"verify_signature": False})
+            assert claims["aud"] == origin
+            assert claims["tid"] == tenant.tenant_id and claims["appid"] == tenant.client_id
+
+
+def test_msal_reports_a_bad_secret(tenant):
+    app, session = _msal_app(tenant, "not-the-secret")
+    with session:
+        result = app.acquire_token_for_client(scopes=[f"{tenant.sales_url}/.default"])
+    assert result["error"] == "invalid_client"
+    assert 7000215 in result["error_codes"]
+    assert result["error_description"].startswith("AADSTS7000215:")
+
+
+def test_unknown_app_and_unknown_resource_are_refused(tenant, http):
+    token_url = f"{tenant.authority_url}/oauth2/v2.0/token"
+    form = {"grant_type": "client_credentials", "client_id": tenant.client_id, "client_secret": tenant.client_secret}
+    unknown_app = http.post(token_url, data={**form, "client_id": "00000000-0000-0000-0000-000000000001",
+                                             "scope": f"{tenant.sales_url}/.default"})
+    assert unknown_app.status_code == 400
+    assert unknown_app.json()["error"] == "unauthorized_client" and unknown_app.json()["error_codes"] == [700016]
+    unknown_resource = http.post(token_url, data={**form, "scope": "https://org.crm.dynamics.com/.default"})
+    assert unknown_resource.status_code == 400 and unknown_resource.json()["error_codes"] == [500011]
+    no_default = http.post(token_url, data={**form, "scope": f"{tenant.sales_url}/user_impersonation"})
+    assert no_default.status_code == 400 and no_default.json()["error"] == "invalid_scope"
+
+
+def _assert_challenge(response, tenant, origin):
+    assert response.status_code == 401
+    challenge = response.headers["WWW-Authenticate"]
+    assert challenge == f"Bearer authorization_uri={tenant.authority_url}/oauth2/authorize, resource_id={origin}/"
+
+
+def test_requests_without_a_token_get_401(tenant, http):
+    _assert_challenge(http.get(f"{tenant.sales_url}/api/data/v9.2/accounts"), tenant, tenant.sales_url)
+    _assert_challenge(http.get(f"{tenant.fno_url}/data/CustomersV2"), tenant, tenant.fno_url)
+
+
+def test_a_token_for_the_other_service_gets_401(tenant, http, token_for):
+    fno_token = token_for(tenant, http, tenant.fno_url)
+    sales_token = token_for(tenant, http, tenant.sales_url)
+    wrong_for_sales = http.get(f"{tenant.sales_url}/api/data/v9.2/accounts", headers={"Authorization": f"Bearer {fno_token}"})
+    _assert_challenge(wrong_for_sales, tenant, tenant.sales_url)
+    wrong_for_fno = http.get(f"{tenant.fno_url}/data/CustomersV2", headers={"Authorization": f"Bearer {sales_token}"})
+    _assert_challenge(wrong_for_fno, tenant, tenant.fno_url)
+    right = http.get(f"{tenant.fno_url}/data/CustomersV2", headers={"Authorization": f"Bearer {fno_token}"})
+    assert right.status_code == 200
+
+
+def test_a_tampered_token_gets_401(tenant, http, token_for):
+    header, payload, signature = token_for(tenant, http, tenant.sales_url).split(".")
+    forged = ".".join([header, payload, signature[:-4] + ("AAAA" if signature[-4:] != "AAAA" else "BBBB")])
+    response = http.get(f"{tenant.sales_url}/api/data/v9.2/", headers={"Authorization": f"Bearer {forged}"})
+    _assert_challenge(response, tenant, tenant.sales_url)
+
+
+def test_an_expired_token_gets_401(state_dir, client_for, token_for):
+    with EmulatedTenant.start(state_dir, token_lifetime_s=2) as short_lived, client_for(short_lived) as client:
+        token = token_for(short_lived, client, short_lived.sales_url)
+        url, headers = f"{short_lived.sales_url}/api/data/v9.2/", {"Authorization": f"Bearer {token}"}
+        assert client.get(url, headers=headers).status_code == 200
+        time.sleep(2.1)
+        _assert_challenge(client.get(url, headers=headers), short_lived, short_lived.sales_url)

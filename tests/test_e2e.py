@@ -1,0 +1,110 @@
+"""The accounts flow end to end over real HTTPS: insert → edit in Sales → update → no-op."""
+
+import json
+
+import duckdb
+
+from emulate.scenarios import edit_accounts
+
+COUNTRIES = {"": "US", None: "US", "united states": "US", "us": "US", "usa": "US", "canada": "CA",
+             "germany": "DE", "france": "FR", "united kingdom": "GB", "norway": "NO"}
+
+
+def run(cli, profile) -> dict:
+    result = cli("run", "--profile", str(profile), "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def customers(tenant) -> dict[str, dict]:
+    return {c["CustomerAccount"]: c for c in tenant.fno.rows("CustomersV2") if c["dataAreaId"] == "usmf"}
+
+
+def expected_customer(account, currencies) -> dict:
+    blank = lambda v: "" if v is None else v  # noqa: E731 - F&O stores blanks as ''
+    return {
+        "dataAreaId": "usmf",
+        "CustomerAccount": account["accountnumber"],
+        "OrganizationName": blank(account["name"]),
+        "PartyType": "Organization",
+        "CustomerGroupId": "10",
+        "SiteId": "1",
+        "WarehouseId": "13",
+        "LanguageId": "en-us",
+        "IsExternallyMaintained": "Yes",
+        "SalesCurrencyCode": currencies.get(account["_transactioncurrencyid_value"], ""),
+        "AddressStreet": blank(account["address1_line1"]),
+        "AddressCity": blank(account["address1_city"]),
+        "AddressZipCode": blank(account["address1_postalcode"]),
+        "AddressState": blank(account["address1_stateorprovince"]),
+        "AddressCounty": blank(account["address1_county"]),
+        "InvoiceAddressStreet": blank(account["address2_line1"]),
+        "InvoiceAddressCity": blank(account["address2_city"]),
+        "PrimaryContactPhone": blank(account["telephone1"]),
+        "PrimaryContactFax": blank(account["fax"]),
+        "PrimaryContactEmail": blank(account["emailaddress1"]),
+        "PrimaryContactURL": blank(account["websiteurl"]),
+        "SalesMemo": blank(account["description"]),
+        "OrganizationNumberOfEmployees": account["numberofemployees"] or 0,
+    }
+
+
+def test_insert_then_update_changed_fields_then_nothing(cli, tenant, profile, tmp_path):
+    accounts = [a for a in tenant.sales.rows("accounts") if a["statecode"] == 0]
+    currencies = {c["transactioncurrencyid"]: c["isocurrencycode"] for c in tenant.sales.rows("transactioncurrencies")}
+    native_before = {k: v for k, v in customers(tenant).items() if not k.startswith("ACC-")}
+    assert accounts and native_before
+
+    first = run(cli, profile)
+    assert first["targets"] == {"fno.CustomersV2": {"insert": len(accounts), "update": 0, "conflict": 0, "failed": 0}}
+    stored = customers(tenant)
+    for account in accounts:
+        customer = stored[account["accountnumber"]]
+        expected = expected_customer(account, currencies)
+        assert {k: customer[k] for k in expected} == expected
+        assert float(customer["CreditLimit"]) == float(account["creditlimit"] or 0)
+        country = (account["address1_country"] or "").strip().lower()
+        assert customer["AddressCountryRegionISOCode"] == COUNTRIES.get(country, customer["AddressCountryRegionISOCode"])
+        assert customer["PartyNumber"]  # assigned by F&O, never sent by p2c
+    assert {k: v for k, v in stored.items() if k in native_before} == native_before  # F&O's own customers untouched
+
+    changed = edit_accounts(tenant, 3, seed=11)
+    edited = {a["accountnumber"]: a for a in tenant.sales.rows("accounts") if a["accountnumber"] in changed}
+    second = run(cli, profile)
+    updates = sum(1 for n in changed if edited[n]["statecode"] == 0)
+    assert second["targets"] == {"fno.CustomersV2": {"insert": 0, "update": updates, "conflict": 0, "failed": 0}}
+    stored = customers(tenant)
+    for number, account in edited.items():
+        expected = expected_customer(account, currencies)
+        assert {k: stored[number][k] for k in expected} == expected
+    with duckdb.connect(str(tmp_path / "staging.duckdb"), read_only=True) as con:
+        planned = con.execute(
+            "select key->>'CustomerAccount', changes from p2c_meta.plan where plan_id = ?", [second["plan"]["plan_id"]]
+        ).fetchall()
+        assert {number for number, _ in planned} == set(edited)
+        for number, changes in planned:
+            before = {c[0]: c[1] for c in json.loads(changes)}
+            assert all(old != expected_customer(edited[number], currencies)[f] for f, old in before.items()
+                       if f in expected_customer(edited[number], currencies))
+            assert set(before) < {"OrganizationName", "PrimaryContactPhone", "AddressCity", "AddressStreet",
+                                  "PrimaryContactEmail", "SalesMemo", "CreditLimit"}
+
+    third = run(cli, profile)
+    assert third["targets"] == {}
+    assert third["plan"]["operations"] == 0
+    with duckdb.connect(str(tmp_path / "staging.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from p2c_meta.push_log where run_id = ?", [third["run_id"]]).fetchone() == (0,)
+        assert con.execute(
+            "select count(distinct run_id), bool_and(status = 'ok') from p2c_meta.runs"
+        ).fetchone() == (3, True)
+
+
+def test_stage_commands_run_one_after_another(cli, tenant, profile):
+    for command in ("extract", "build", "plan", "push"):
+        result = cli(command, "--profile", str(profile))
+        assert result.exit_code == 0, result.output
+    assert len([k for k in customers(tenant) if k.startswith("ACC-")]) > 0
+    # the next run's extract reads back what was pushed, so a new plan is empty
+    assert cli("extract", "--profile", str(profile)).exit_code == 0
+    replanned = json.loads(cli("plan", "--profile", str(profile), "--json").stdout)
+    assert replanned["operations"] == 0
