@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(PY) -m pytest -m slow $(PYTEST_ARGS)
+	$(PY) bench/page_cost.py
 
 clean:
 	rm -rf $(VENV) .p2c

@@ -23,7 +23,7 @@ import typer
 from extract.auth import MsalAuth, build_msal_app
 from extract.errors import ExtractError
 from extract.http import make_client
-from extract.profile import Endpoints, Profile, load_profile
+from extract.profile import EmulatedTenantSettings, Endpoints, Profile, load_profile, write_profile
 from extract.run import extract
 from extract.runs import new_run_id, record_stage, utcnow
 from load.errors import LoadError, PushError
@@ -106,7 +106,7 @@ def _start_tenant(profile: Profile) -> Any:
 
 def _clients(profile: Profile, tenant: Any) -> dict[str, httpx.Client]:
     if tenant is not None:
-        endpoints = Endpoints(tenant.authority_url, tenant.client_id, "", tenant.sales_url, tenant.fno_url, tenant.ca_file)
+        endpoints = _tenant_endpoints(tenant)
         secret = tenant.client_secret
     else:
         endpoints = profile.endpoints
@@ -269,7 +269,10 @@ def demo_command(
     with _boundary():
         shutil.rmtree(state_dir, ignore_errors=True)
         state_dir.mkdir(parents=True)
-        profile_path = _write_profile(state_dir / "demo.toml", state_dir, seed, scale)
+        profile_path = write_profile(
+            state_dir / "demo.toml", staging_database=state_dir / "staging.duckdb", comment="Written by `p2c demo`.",
+            emulated=EmulatedTenantSettings(state_dir / "tenant", seed, scale),
+        )
         with EmulatedTenant.start(state_dir / "tenant", seed=seed, scale=scale) as tenant:
             with session(str(profile_path), tenant=tenant) as s:
                 typer.echo(f"Emulated tenant: Sales {tenant.sales_url}, F&O {tenant.fno_url} (seed {seed}, scale {scale})")
@@ -303,7 +306,11 @@ def emulate_command(
         typer.echo(f"CA certificate: {tenant.ca_file}")
         typer.echo(f"Client id: {tenant.client_id}")
         if profile_out is not None:
-            _write_served_profile(profile_out, tenant)
+            write_profile(
+                profile_out, staging_database=profile_out.with_suffix(".duckdb"), companies=(tenant.default_company,),
+                endpoints=_tenant_endpoints(tenant, SERVED_SECRET_ENV),
+                comment="Written by `p2c emulate`: the emulated tenant it serves.",
+            )
             typer.echo(f"Profile: {profile_out} (reads the client secret from {SERVED_SECRET_ENV})")
             typer.echo(f"  export {SERVED_SECRET_ENV}='{tenant.client_secret}'   # the emulated app's secret")
         typer.echo("Serving; press Ctrl+C to stop.")
@@ -318,29 +325,9 @@ def emulate_command(
 SERVED_SECRET_ENV = "P2C_EMULATED_CLIENT_SECRET"
 
 
-def _write_profile(path: Path, state_dir: Path, seed: int, scale: int) -> Path:
-    path.write_text(
-        "# Written by `p2c demo`.\n"
-        f"[tenant]\nemulated = true\nstate_dir = {json.dumps(str(state_dir / 'tenant'))}\nseed = {seed}\nscale = {scale}\n\n"
-        '[fno]\ncompanies = ["usmf"]\ndefault_company = "usmf"\n\n'
-        f"[staging]\ndatabase = {json.dumps(str(state_dir / 'staging.duckdb'))}\n",
-        encoding="utf-8",
-    )
-    return path
-
-
-def _write_served_profile(path: Path, tenant: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        "# Written by `p2c emulate`: the emulated tenant it serves.\n"
-        f"[auth]\nauthority = {json.dumps(tenant.authority_url)}\nclient_id = {json.dumps(tenant.client_id)}\n"
-        f"client_secret_env = {json.dumps(SERVED_SECRET_ENV)}\nca_file = {json.dumps(str(Path(tenant.ca_file).resolve()))}\n\n"
-        f"[sales]\nurl = {json.dumps(tenant.sales_url)}\n\n"
-        f"[fno]\nurl = {json.dumps(tenant.fno_url)}\ncompanies = [{json.dumps(tenant.default_company)}]\n"
-        f"default_company = {json.dumps(tenant.default_company)}\n\n"
-        f"[staging]\ndatabase = {json.dumps(str(path.with_suffix('.duckdb')))}\n",
-        encoding="utf-8",
-    )
+def _tenant_endpoints(tenant: Any, secret_env: str = "") -> Endpoints:
+    return Endpoints(tenant.authority_url, tenant.client_id, secret_env, tenant.sales_url, tenant.fno_url,
+                     Path(tenant.ca_file).resolve())
 
 
 # --- output ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ naming real endpoints.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from dataclasses import dataclass
@@ -160,3 +161,47 @@ class _Reader:
     def path(self, value: str) -> Path:
         """Relative paths in a profile are relative to the working directory, as in dbt."""
         return Path(value).expanduser()
+
+
+def write_profile(
+    path: Path,
+    *,
+    staging_database: Path,
+    companies: tuple[str, ...] = ("usmf",),
+    endpoints: Endpoints | None = None,
+    emulated: EmulatedTenantSettings | None = None,
+    models_dir: Path | None = None,
+    comment: str = "",
+) -> Path:
+    """Write a profile that ``load_profile`` reads back as given: the one writer of the format."""
+    tables: list[tuple[str, dict[str, Any]]] = []
+    if models_dir is not None:
+        tables.append(("project", {"models": str(models_dir)}))
+    if emulated is not None:
+        tables.append(("tenant", {"emulated": True, "state_dir": str(emulated.state_dir),
+                                  "seed": emulated.seed, "scale": emulated.scale}))
+    if endpoints is not None:
+        auth = {"authority": endpoints.authority, "client_id": endpoints.client_id,
+                "client_secret_env": endpoints.client_secret_env}
+        if endpoints.ca_file is not None:
+            auth["ca_file"] = str(endpoints.ca_file)
+        tables += [("auth", auth), ("sales", {"url": endpoints.sales_url})]
+    fno = {"url": endpoints.fno_url} if endpoints is not None else {}
+    fno.update({"companies": list(companies), "default_company": companies[0]})
+    tables += [("fno", fno), ("staging", {"database": str(staging_database)})]
+    header = "".join(f"# {line}\n" for line in comment.splitlines())
+    body = "\n".join(f"[{name}]\n" + "".join(f"{k} = {_toml_value(v)}\n" for k, v in values.items())
+                     for name, values in tables)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(header + body, encoding="utf-8")
+    return path
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value))  # a JSON string is a valid TOML basic string

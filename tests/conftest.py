@@ -8,6 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 import p2c
+from extract import profile as profile_module
+from extract.profile import Endpoints
 from emulate.tenant import EmulatedTenant
 
 SECRET_ENV = "P2C_TEST_CLIENT_SECRET"
@@ -21,15 +23,8 @@ def tenant(tmp_path):
 
 def write_profile(path: Path, tenant, *, staging: Path, models: Path | None = None, secret_env: str = SECRET_ENV) -> Path:
     """A profile for a served tenant, as `p2c emulate --profile-out` writes one."""
-    project = f'[project]\nmodels = "{models}"\n\n' if models else ""
-    path.write_text(
-        f'{project}[auth]\nauthority = "{tenant.authority_url}"\nclient_id = "{tenant.client_id}"\n'
-        f'client_secret_env = "{secret_env}"\nca_file = "{tenant.ca_file}"\n\n'
-        f'[sales]\nurl = "{tenant.sales_url}"\n\n'
-        f'[fno]\nurl = "{tenant.fno_url}"\ncompanies = ["usmf"]\ndefault_company = "usmf"\n\n'
-        f'[staging]\ndatabase = "{staging}"\n'
-    )
-    return path
+    endpoints = Endpoints(tenant.authority_url, tenant.client_id, secret_env, tenant.sales_url, tenant.fno_url, tenant.ca_file)
+    return profile_module.write_profile(path, staging_database=staging, endpoints=endpoints, models_dir=models)
 
 
 @pytest.fixture
