@@ -177,7 +177,7 @@ def do_push(s: Session, run_id: int, plan_id: str | None) -> dict:
         result = push(s.con, plan, {"fno": FnoWriter(s.clients["fno"])}, run_id=run_id)
         if result.failures:
             raise PushError(f"{len(result.failures)} operation(s) failed, first: {result.failures[0]}")
-        return result.as_dict()
+        return {**result.as_dict(), "targets": target_counts({"counts": plan.counts()}, result.as_dict())}
 
     return _stage(s, run_id, "push", work)
 

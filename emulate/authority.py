@@ -54,6 +54,14 @@ class TokenAuthority:
         """What resource servers advertise in `WWW-Authenticate` (the v1 form, as Dataverse does)."""
         return f"{self.url}/oauth2/authorize"
 
+    def challenge(self, origin: str) -> Response:
+        """The 401 a protected service answers with: an empty body and a Bearer challenge.
+
+        Shape seen from Dataverse (MSAL.NET issues #3026, #3112); F&O's is not documented, and
+        it sits behind the same Entra front door, so it answers alike.
+        """
+        return Response(401, headers={"WWW-Authenticate": f"Bearer authorization_uri={self.authorize_endpoint}, resource_id={origin}/"})
+
     # -- HTTP ---------------------------------------------------------------
     def __call__(self, request: Request) -> Response:
         tenant, _, rest = request.path.strip("/").partition("/")

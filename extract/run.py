@@ -52,11 +52,12 @@ def extract_entity(
     *,
     run_id: int,
     companies: Sequence[str],
+    page_size: int = SALES_PAGE_SIZE,
 ) -> EntitySummary:
     started = time.perf_counter()
     extracted_at = utcnow()
     ensure_raw_tables(con, entity)
-    url, params, headers = first_request(entity, companies)
+    url, params, headers = first_request(entity, companies, page_size)
     spool = PageSpool(con, entity)
     try:
         requests = read_pages(client, url, params=params, headers=headers, on_page=spool.add, what=entity.label)
@@ -74,14 +75,16 @@ def extract_entity(
     )
 
 
-def first_request(entity: Entity, companies: Sequence[str]) -> tuple[str, dict[str, str], dict[str, str]]:
-    """URL, query options and headers of an entity's first page."""
+def first_request(
+    entity: Entity, companies: Sequence[str], page_size: int = SALES_PAGE_SIZE
+) -> tuple[str, dict[str, str], dict[str, str]]:
+    """URL, query options and headers of an entity's first page (``page_size`` asks Dataverse; F&O sets its own)."""
     select = ",".join(entity.column_names)
     if entity.system == "sales":
         return (
             f"{SALES_API}{entity.entity_set}",
             {"$select": select},
-            {"Prefer": f"odata.maxpagesize={SALES_PAGE_SIZE}"},
+            {"Prefer": f"odata.maxpagesize={page_size}"},
         )
     params = {"$select": select, "cross-company": "true"}
     if "dataAreaId" in entity.column_names and companies:

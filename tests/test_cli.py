@@ -84,3 +84,10 @@ def test_broken_model_fails_the_build_naming_the_file(cli, tenant, profile, brok
 def test_push_without_a_plan(cli, profile):
     line = one_error_line(cli("push", "--profile", str(profile)))
     assert "no plan waiting to be pushed" in line
+
+
+def test_debug_shows_the_traceback(cli):
+    from extract.errors import ProfileError
+
+    with pytest.raises(ProfileError, match="unknown profile"):
+        cli("--debug", "run", "--profile", "nosuchprofile")

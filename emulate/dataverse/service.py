@@ -34,9 +34,7 @@ class DataverseService:
         try:
             response = self._route(request)
         except Unauthorized:
-            # Shape seen from Dataverse (MSAL.NET issues #3026, #3112):
-            # WWW-Authenticate: Bearer authorization_uri=https://login.microsoftonline.com/<tid>/oauth2/authorize, resource_id=https://<org>/
-            response = Response(401, headers={"WWW-Authenticate": f"Bearer authorization_uri={self.authority.authorize_endpoint}, resource_id={request.origin}/"})
+            response = self.authority.challenge(request.origin)
         except ServiceError as exc:
             response = Response.json(exc.status, {"error": {"code": exc.code or "0x80040203", "message": exc.message}})
         request_id = str(uuid.uuid4())

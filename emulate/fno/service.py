@@ -29,8 +29,7 @@ class FnoService:
         try:
             response = self._route(request)
         except Unauthorized:
-            # F&O's 401 challenge is not documented; we answer like Dataverse (same Entra front door).
-            response = Response(401, headers={"WWW-Authenticate": f"Bearer authorization_uri={self.authority.authorize_endpoint}, resource_id={request.origin}/"})
+            response = self.authority.challenge(request.origin)
         except ServiceError as exc:
             response = Response.json(exc.status, {"error": {"code": "", "message": "An error has occurred.", "innererror": {
                 "message": exc.message, "type": exc.kind or ODATA_EXCEPTION, "stacktrace": ""}}})
