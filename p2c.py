@@ -64,12 +64,14 @@ class Session:
     con: duckdb.DuckDBPyConnection
     project: Project
     clients: dict[str, httpx.Client]
-    tenant: Any = None  # the in-process emulated tenant, when the profile asks for one
 
 
 @contextmanager
 def session(profile_name: str, *, connect: bool = True, tenant: Any = None) -> Iterator[Session]:
-    """Profile, staging database, models and (unless ``connect`` is false) both service clients."""
+    """Profile, staging database, models and (unless ``connect`` is false) both service clients.
+
+    An emulated profile starts its tenant here unless the caller passes a running ``tenant``.
+    """
     profile = load_profile(profile_name)
     project = load_project(profile.models_dir, {"fno_company": profile.default_company})
     profile.staging_database.parent.mkdir(parents=True, exist_ok=True)
@@ -81,7 +83,7 @@ def session(profile_name: str, *, connect: bool = True, tenant: Any = None) -> I
             if profile.emulated is not None and tenant is None:
                 started_tenant = tenant = _start_tenant(profile)
             clients = _clients(profile, tenant)
-        yield Session(profile, con, project, clients, tenant)
+        yield Session(profile, con, project, clients)
     finally:
         for client in clients.values():
             client.close()
@@ -134,14 +136,9 @@ def _stage(s: Session, run_id: int, stage: str, work: Callable[[], Any]) -> Any:
 
 
 def do_extract(s: Session, run_id: int) -> list[dict]:
-    entities = s.project.sources_used() + [
-        s.project.entities[(m.config["target"]["system"], m.config["target"]["entity"])]
-        for m in s.project.targets()
-        if (m.config["target"]["system"], m.config["target"]["entity"]) in s.project.entities
-    ]
-    unique = list(dict.fromkeys(entities))
+    entities = s.project.entities_to_extract()
     return _stage(s, run_id, "extract", lambda: [
-        e.as_dict() for e in extract(s.con, s.clients, unique, run_id=run_id, companies=s.profile.companies)
+        e.as_dict() for e in extract(s.con, s.clients, entities, run_id=run_id, companies=s.profile.companies)
     ])
 
 

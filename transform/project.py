@@ -28,10 +28,16 @@ class Project:
     def seeds_dir(self) -> Path:
         return self.models_dir / "seeds"
 
-    def sources_used(self) -> list[Entity]:
-        """The entities the models read, in registry order: what extract must fetch."""
-        used = {s for m in self.models.values() for s in m.sources}
-        return [e for k, e in self.entities.items() if k in used]
+    def entities_to_extract(self) -> list[Entity]:
+        """What the models read, plus every flow's target (the diff compares against it)."""
+        wanted = {s for m in self.models.values() for s in m.sources}
+        for model in self.targets():
+            target = model.config["target"]
+            key = (target.get("system"), target.get("entity"))
+            if key not in self.entities:
+                raise GraphError(f"{model.path}: target {key[0]}.{key[1]} is not declared in sources.toml")
+            wanted.add(key)
+        return [e for k, e in self.entities.items() if k in wanted]
 
     def targets(self) -> list[Model]:
         """Flow models (those whose config names a target), in build order."""

@@ -49,7 +49,19 @@ def test_ref_and_source_render_quoted_tables_and_record_dependencies(tmp_path):
     assert '"models"."stg"' in flow.sql
     assert "'us''mf' as c" in flow.sql
     assert flow.refs == {"stg"} and flow.config["target"]["entity"] == "X"
-    assert [e.label for e in project.sources_used()] == ["sales.accounts"]
+    with pytest.raises(GraphError, match=r"flow.sql: target fno.X is not declared in sources.toml"):
+        project.entities_to_extract()
+
+
+def test_entities_to_extract_are_the_sources_read_and_the_flow_targets(tmp_path):
+    root = make_project(tmp_path, {
+        "flows/flow.sql": "{{ config(target={'system': 'fno', 'entity': 'Targets', 'key': ['k']}) }}"
+                          "select name as k from {{ source('sales', 'accounts') }}",
+    })
+    (root / "sources.toml").write_text(SOURCES + '[fno.Targets]\nkey = ["k"]\n[fno.Targets.columns]\nk = "VARCHAR"\n'
+                                       '[fno.Unused]\nkey = ["k"]\n[fno.Unused.columns]\nk = "VARCHAR"\n')
+    project = load_project(root, {})
+    assert [e.label for e in project.entities_to_extract()] == ["sales.accounts", "fno.Targets"]
 
 
 def test_undefined_variable_names_file_and_line(tmp_path):
