@@ -4,11 +4,13 @@ from dataclasses import dataclass, field
 
 EDM_TYPES = {
     "guid": "Edm.Guid", "string": "Edm.String", "int": "Edm.Int32", "bigint": "Edm.Int64",
-    "decimal": "Edm.Decimal", "datetime": "Edm.DateTimeOffset",
+    "decimal": "Edm.Decimal", "money": "Edm.Decimal", "real": "Edm.Double", "bool": "Edm.Boolean",
+    "datetime": "Edm.DateTimeOffset", "date": "Edm.Date",
 }
 DUCKDB_TYPES = {
     "guid": "UUID", "string": "VARCHAR", "int": "INTEGER", "bigint": "BIGINT",
-    "decimal": "DECIMAL(19,4)", "datetime": "TIMESTAMP", "enum": "VARCHAR",
+    "decimal": "DECIMAL(19,4)", "money": "DECIMAL(19,4)", "real": "DOUBLE", "bool": "BOOLEAN",
+    "datetime": "TIMESTAMP", "date": "DATE", "enum": "VARCHAR",
 }
 
 
@@ -31,6 +33,7 @@ class Column:
     lookup: Lookup | None = None
     max_length: int = 0
     label: str = ""  # the field's label in F&O infolog messages
+    options: tuple[tuple[int, str], ...] = ()  # Dataverse choice (picklist/state/status) values and labels
 
     @property
     def edm_type(self) -> str:
@@ -49,6 +52,7 @@ class EntitySet:
     required: tuple[str, ...] = ()  # F&O: fields that must be filled in on create
     entity_class: str = ""  # F&O: the X++ entity named in write errors
     table_label: str = ""  # F&O: "Customers (CustTable)" as infolog messages name it
+    change_tracking: bool = False  # Dataverse: ChangeTrackingEnabled (odata.track-changes allowed)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {c.name: c for c in self.columns})

@@ -74,13 +74,15 @@ class DataverseWrites:
     def delete(self, entity: EntitySet, key: dict[str | None, KeyValue], request: Request) -> Response:
         where = key_condition(entity, key)
         with self.store.writing() as cur:
-            current = cur.execute(sql(exp.select(column_ref(entity.column("versionnumber")))
+            current = cur.execute(sql(exp.select(column_ref(entity.column("versionnumber")),
+                                                 exp.cast(column_ref(entity.column(entity.key[0])), "VARCHAR"))
                                       .from_(exp.to_table(entity.table, quoted=True)).where(where))).fetchone()
             if current is None:
                 raise missing(entity, key)
             if_match = (request.headers.get("If-Match") or "*").strip()
             if if_match != "*" and if_match != f'W/"{current[0]}"':
                 raise PreconditionFailed("The version of the existing record doesn't match the RowVersion property provided.", code="0x80060882")
+            rules.before_delete(cur, entity, current[1], self._rules())
             cur.execute(sql(exp.delete(exp.to_table(entity.table, quoted=True), where=where)))
         return Response(204)
 
@@ -144,8 +146,11 @@ class DataverseWrites:
                 names = ", ".join(key)
                 raise PreconditionFailed(f"A record that has the attribute values {names} already exists. The entity key {names} requires that this set of attributes contains unique values.", code="0x80040237")
 
+    def _rules(self) -> rules.RuleContext:
+        return rules.RuleContext(self.seed, self.clock())
+
     def _insert(self, cur: Cursor, entity: EntitySet, values: dict) -> None:
-        rules.on_create(cur, entity.name, values, self.seed)
+        rules.before_create(cur, entity, values, self._rules())
         values.setdefault("statecode", 0)
         if entity.column("statuscode"):
             values.setdefault("statuscode", 1)
@@ -156,12 +161,15 @@ class DataverseWrites:
         columns = [entity.column(name) for name in values]
         cur.execute(sql(exp.insert(exp.values([tuple(literal(c, values[c.name]) for c in columns)]),
                                    exp.to_table(entity.table, quoted=True), columns=[exp.to_identifier(c.name, quoted=True) for c in columns])))
+        rules.after_write(cur, entity, values[entity.key[0]], self._rules())
 
     def _update(self, cur: Cursor, entity: EntitySet, row_id: str, values: dict) -> None:
+        rules.before_update(cur, entity, row_id, values, self._rules())
         self._check_alternate_keys(cur, entity, row_id, values)
         self._stamp(cur, values)
         assignments = {exp.to_identifier(name, quoted=True): literal(entity.column(name), value) for name, value in values.items()}
         cur.execute(sql(exp.update(exp.to_table(entity.table, quoted=True), assignments, where=_by_id(entity, row_id))))
+        rules.after_write(cur, entity, row_id, self._rules())
 
     def _answer(self, entity: EntitySet, request: Request, api_root: str, row_id: str, *, created: bool, entity_id: str) -> Response:
         if parse_prefer(request.header_values("Prefer")).get("return") == "representation":

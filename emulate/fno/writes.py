@@ -6,6 +6,7 @@ from sqlglot import exp
 
 from emulate.catalog import COMPANIES, DEFAULT_COMPANY
 from emulate.errors import BadRequest, PreconditionFailed
+from emulate.fno import rules
 from emulate.fno.reads import ODATA_EXCEPTION, RULES, etag, key_condition, single_json
 from emulate.odata.keys import KeyValue, format_key
 from emulate.odata.payload import coerce
@@ -17,7 +18,7 @@ from emulate.store import Cursor, Store, literal, sql
 WRITE_EXCEPTION = "Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataWriteException"
 # The innererror type of the "no resources" answer is not documented anywhere we could read.
 UPDATE_EXCEPTION = "Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataException"
-RECID_SEQUENCE, RECVERSION_SEQUENCE, PARTY_SEQUENCE = "fno_recid", "fno_recversion", "fno_partynumber"
+RECID_SEQUENCE, RECVERSION_SEQUENCE = "fno_recid", "fno_recversion"
 
 
 class FnoWrites:
@@ -40,14 +41,14 @@ class FnoWrites:
             if exists:
                 described = ", ".join(f"{entity.column(name).label}: {values[name]}" for name in entity.key if name != "dataAreaId")
                 raise self._write_failed(entity, f"Cannot create a record in {entity.table_label}. {described}. The record already exists.")
-            if "PartyNumber" in values and not values["PartyNumber"]:
-                values["PartyNumber"] = f"{Store.next_value(cur, PARTY_SEQUENCE):09d}"
+            rules.before_create(cur, entity, values)
             values["RecId"] = Store.next_value(cur, RECID_SEQUENCE)
             values["RecVersion"] = Store.next_value(cur, RECVERSION_SEQUENCE)
             columns = list(entity.columns)
             cur.execute(sql(exp.insert(exp.values([tuple(literal(c, values[c.name]) for c in columns)]),
                                        exp.to_table(entity.table, quoted=True),
                                        columns=[exp.to_identifier(c.name, quoted=True) for c in columns])))
+            rules.after_write(cur, entity, key)
         body = single_json(self.store, entity, _key_where(entity, key), _plain(request), api_root)
         location = f"{api_root}{entity.name}{format_key(key)}"
         return Response.raw_json(201, body, {"Location": location, "ETag": _etag_of(body)})
@@ -61,9 +62,12 @@ class FnoWrites:
             values.pop(name, None)
         with self.store.writing() as cur:
             self._check_version(cur, entity, where, request)
+            plain_key = {name: part.value for name, part in key.items()}
+            rules.before_update(cur, entity, plain_key, values)
             values["RecVersion"] = Store.next_value(cur, RECVERSION_SEQUENCE)
             assignments = {exp.to_identifier(name, quoted=True): literal(entity.stored_column(name), value) for name, value in values.items()}
             cur.execute(sql(exp.update(exp.to_table(entity.table, quoted=True), assignments, where=where)))
+            rules.after_write(cur, entity, plain_key)
         return Response(204)
 
     def delete(self, entity: EntitySet, key: dict[str | None, KeyValue], request: Request) -> Response:
