@@ -292,16 +292,24 @@ def emulate_command(
     scale: Annotated[int, typer.Option(help="Demo data scale for a new tenant.")] = 1,
     seed: Annotated[int, typer.Option(help="Demo data seed for a new tenant.")] = 42,
     profile_out: Annotated[Optional[Path], typer.Option(help="Write a ready-to-use profile for this tenant here.")] = None,
+    latency_ms: Annotated[float, typer.Option(min=0, help="Server time added to every Sales and F&O request.")] = 0,
+    throttle: Annotated[str, typer.Option(help="Service protection limits per user: 'real' (6,000 requests, "
+                                                "1,200 s of execution time per 300 s, 52 concurrent) or 'off'.")] = "off",
 ) -> None:
     """Serve the emulated Sales and F&O tenant (and its token authority) until stopped."""
+    from emulate.settings import EmulatorSettings
     from emulate.tenant import EmulatedTenant
 
-    with _boundary(), EmulatedTenant.start(state_dir, seed=seed, scale=scale) as tenant:
+    if throttle not in ("real", "off"):
+        raise typer.BadParameter(f"{throttle!r} is not one of 'real', 'off'.", param_hint="'--throttle'")
+    settings = EmulatorSettings(latency_ms=latency_ms, throttle=throttle)
+    with _boundary(), EmulatedTenant.start(state_dir, seed=seed, scale=scale, settings=settings) as tenant:
         typer.echo(f"Token authority: {tenant.authority_url}")
         typer.echo(f"Sales (Dataverse): {tenant.sales_url}/api/data/v9.2/")
         typer.echo(f"F&O: {tenant.fno_url}/data/")
         typer.echo(f"CA certificate: {tenant.ca_file}")
         typer.echo(f"Client id: {tenant.client_id}")
+        typer.echo(f"Latency: {latency_ms:g} ms per request; service protection: {throttle}")
         if profile_out is not None:
             write_profile(
                 profile_out, staging_database=profile_out.with_suffix(".duckdb"), companies=(tenant.default_company,),

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 import jwt
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from emulate.client_certificate import thumbprints
 from emulate.errors import TokenError, Unauthorized
 from emulate.server import Request, Response
 
@@ -22,11 +24,12 @@ _IGNORED_SCOPES = {"openid", "profile", "offline_access"}
 
 @dataclass(frozen=True)
 class AppRegistration:
-    """The one app registered in the tenant (client credentials)."""
+    """The one app registered in the tenant: a client secret and (optionally) a certificate."""
 
     tenant_id: str
     client_id: str
     client_secret: str
+    certificate_pem: str = ""  # public certificate for client assertions
 
 
 class TokenAuthority:
@@ -70,10 +73,11 @@ class TokenAuthority:
             return Response.json(200, self._discovery())
         if request.method == "GET" and rest == "discovery/v2.0/keys":
             return Response.json(200, {"keys": [self._jwk()]})
-        if request.method == "POST" and rest == "oauth2/v2.0/token":
+        if request.method == "POST" and rest in ("oauth2/v2.0/token", "oauth2/token"):
             try:
                 self._check_tenant(tenant)
-                return Response.json(200, self._token(dict(parse_qsl(request.body.decode()))))
+                form = dict(parse_qsl(request.body.decode()))
+                return Response.json(200, self._token(form) if rest == "oauth2/v2.0/token" else self._token_v1(form))
             except TokenError as exc:
                 return Response.json(exc.status, _error_body(exc))
         return Response.json(404, {"error": "not_found", "error_description": "Unknown endpoint."})
@@ -100,13 +104,35 @@ class TokenAuthority:
 
     # -- token endpoint -----------------------------------------------------
     def _token(self, form: dict[str, str]) -> dict:
+        self._check_grant(form)
+        self._authenticate_client(form)
+        token, _ = self._access_token(self._resource(form.get("scope", "")))
+        return {"token_type": "Bearer", "expires_in": self.lifetime_s, "ext_expires_in": self.lifetime_s, "access_token": token}
+
+    def _token_v1(self, form: dict[str, str]) -> dict:
+        """The legacy v1 endpoint: `resource=` instead of `scope=`, numbers as strings."""
+        self._check_grant(form)
+        self._authenticate_client(form)
+        resource = form.get("resource", "").rstrip("/")
+        if not resource:
+            raise TokenError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'resource'.")
+        if resource not in self.resources:
+            raise TokenError(400, "invalid_resource", 500011, f"The resource principal named {resource} was not found in the tenant named {self.registration.tenant_id}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.")
+        token, now = self._access_token(resource)
+        lifetime = str(self.lifetime_s)
+        return {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "expires_on": str(now + self.lifetime_s),
+                "not_before": str(now), "resource": form["resource"], "access_token": token}
+
+    @staticmethod
+    def _check_grant(form: dict[str, str]) -> None:
         grant = form.get("grant_type")
         if not grant:
             raise TokenError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.")
         if grant != "client_credentials":
             raise TokenError(400, "unsupported_grant_type", 70003, f"The app requested an unsupported grant type '{grant}'.")
-        self._authenticate_client(form)
-        resource = self._resource(form.get("scope", ""))
+
+    def _access_token(self, resource: str) -> tuple[str, int]:
+        """A signed access token for `resource`, and its issue time."""
         now = int(time.time())
         claims = {
             "aud": resource, "iss": self.issuer, "iat": now, "nbf": now, "exp": now + self.lifetime_s,
@@ -115,8 +141,7 @@ class TokenAuthority:
             "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, self.registration.client_id)),
             "tid": self.registration.tenant_id, "ver": "1.0",
         }
-        token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self._kid})
-        return {"token_type": "Bearer", "expires_in": self.lifetime_s, "ext_expires_in": self.lifetime_s, "access_token": token}
+        return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self._kid}), now
 
     def _authenticate_client(self, form: dict[str, str]) -> None:
         client_id = form.get("client_id", "")
@@ -124,14 +149,48 @@ class TokenAuthority:
             raise TokenError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.")
         if client_id != self.registration.client_id:
             raise TokenError(400, "unauthorized_client", 700016, f"Application with identifier '{client_id}' was not found in the directory '{self.registration.tenant_id}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.")
-        if form.get("client_assertion_type") == _ASSERTION_TYPE:
-            # No certificate is registered on the app yet; Entra answers an unknown key like this.
-            raise TokenError(401, "invalid_client", 700027, "The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found.]")
+        if "client_assertion" in form or "client_assertion_type" in form:
+            self._check_assertion(form)
+            return
         secret = form.get("client_secret")
         if secret is None:
             raise TokenError(401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
         if secret != self.registration.client_secret:
             raise TokenError(401, "invalid_client", 7000215, f"Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'.")
+
+    def _check_assertion(self, form: dict[str, str]) -> None:
+        """A certificate credential: a JWT signed with the registered certificate's key
+        (Entra's certificate-credentials rules: `aud` the token endpoint, `iss` = `sub` = client id)."""
+        client_id = self.registration.client_id
+        if form.get("client_assertion_type") != _ASSERTION_TYPE:
+            raise TokenError(400, "invalid_request", 50027, f"The client_assertion_type '{form.get('client_assertion_type', '')}' is not supported; use '{_ASSERTION_TYPE}'.")
+        assertion = form.get("client_assertion", "")
+        try:
+            header = jwt.get_unverified_header(assertion)
+        except jwt.PyJWTError as exc:
+            raise TokenError(400, "invalid_request", 50027, f"JWT token is invalid or malformed: {exc}") from exc
+        algorithm = header.get("alg")
+        if algorithm not in ("PS256", "RS256"):
+            raise TokenError(401, "invalid_client", 5002738, f"Invalid JWT token. '{algorithm}' is not a supported signature algorithm. Supported signing algorithms are: 'RS256, HS256'.")
+        sent = {name: str(header[name]).rstrip("=") for name in ("x5t#S256", "x5t") if name in header}  # msal keeps the padding
+        registered = thumbprints(self.registration.certificate_pem) if self.registration.certificate_pem else {}
+        if not sent or not any(registered.get(name) == value for name, value in sent.items()):
+            used = next(iter(sent.values()), "")
+            raise TokenError(401, "invalid_client", 700027, f"The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '{used}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{client_id}'.]")
+        public_key = x509.load_pem_x509_certificate(self.registration.certificate_pem.encode()).public_key()
+        try:
+            claims = jwt.decode(assertion, public_key, algorithms=[algorithm], options={"verify_aud": False, "verify_exp": False, "require": ["aud", "iss", "sub", "exp", "jti"]})
+        except jwt.MissingRequiredClaimError as exc:
+            raise TokenError(400, "invalid_request", 50027, f"JWT token is invalid or malformed: {exc}.") from exc
+        except jwt.PyJWTError as exc:
+            raise TokenError(401, "invalid_client", 700027, "Client assertion failed signature validation.") from exc
+        if claims["aud"] not in (f"{self.url}/oauth2/v2.0/token", f"{self.url}/oauth2/token"):
+            raise TokenError(401, "invalid_client", 700023, "Client assertion audience claim does not match Realm issuer.")
+        if claims["iss"] != client_id or claims["sub"] != client_id:
+            raise TokenError(401, "invalid_client", 700021, "Client assertion application identifier doesn't match 'client_id' parameter.")
+        now = int(time.time())
+        if not claims["exp"] > now >= int(claims.get("nbf", now)) - 300:
+            raise TokenError(401, "invalid_client", 700024, f"Client assertion is not within its valid time range. Current time: {dt.datetime.fromtimestamp(now, dt.timezone.utc):%Y-%m-%dT%H:%M:%S.0000000Z}, expiry time of assertion {dt.datetime.fromtimestamp(int(claims['exp']), dt.timezone.utc):%Y-%m-%dT%H:%M:%S.0000000Z}.")
 
     def _resource(self, scope: str) -> str:
         scopes = [s for s in scope.split() if s not in _IGNORED_SCOPES]

@@ -46,6 +46,18 @@ class PreconditionFailed(ServiceError):
     status = 412
 
 
+class TooManyRequests(ServiceError):
+    """A service protection limit (emulate/protection.py); the front adds `Retry-After`."""
+
+    status = 429
+
+
+class InternalServerError(ServiceError):
+    """An injected server failure (emulate/faults.py), rendered in the service's own envelope."""
+
+    status = 500
+
+
 class TokenError(EmulatorError):
     """A token request the authority refuses, as Entra ID answers it."""
 

@@ -1,6 +1,6 @@
 """Entity definitions as data: columns, keys, types. Services and the store read these."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 EDM_TYPES = {
     "guid": "Edm.Guid", "string": "Edm.String", "int": "Edm.Int32", "bigint": "Edm.Int64",
@@ -34,6 +34,8 @@ class Column:
     max_length: int = 0
     label: str = ""  # the field's label in F&O infolog messages
     options: tuple[tuple[int, str], ...] = ()  # Dataverse choice (picklist/state/status) values and labels
+    more_lookups: tuple[Lookup, ...] = ()  # further targets of a polymorphic lookup (customerid: account and contact)
+    default: object = None  # Dataverse: the value stored when a create leaves the column out
 
     @property
     def edm_type(self) -> str:
@@ -72,5 +74,11 @@ class EntitySet:
 
     @property
     def lookups(self) -> dict[str, Column]:
-        """Lookup columns by navigation property name."""
-        return {c.lookup.navigation: c for c in self.columns if c.lookup}
+        """Lookup columns by navigation property name.
+
+        A polymorphic lookup appears once per navigation (`customerid_account`, `customerid_contact`),
+        each time as its column with `lookup` set to that navigation's target.
+        """
+        found = {c.lookup.navigation: c for c in self.columns if c.lookup}
+        found.update({more.navigation: replace(c, lookup=more) for c in self.columns for more in c.more_lookups})
+        return found

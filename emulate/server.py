@@ -1,13 +1,15 @@
 """HTTPS plumbing shared by every emulated service.
 
 An app is a callable `Request -> Response`; `HttpsServer` runs it on a loopback
-port with TLS, HTTP/1.1 keep-alive and one thread per connection.
+port with TLS, HTTP/1.1 keep-alive and one thread per connection. A response may
+carry a `Delivery` that puts it on the wire badly (injected faults, emulate/faults.py).
 """
 
 import contextlib
 import json
 import socket
 import ssl
+import struct
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,7 +17,7 @@ from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from emulate.errors import BadRequest
+from emulate.errors import BadRequest, ServiceError
 
 
 @dataclass
@@ -28,6 +30,8 @@ class Request:
     headers: Message
     body: bytes
     origin: str
+    refusal: ServiceError | None = None
+    """Set by the layers in front of a service: answer with this error, in the service's envelope."""
 
     @property
     def query(self) -> list[tuple[str, str]]:
@@ -49,11 +53,22 @@ class Request:
             raise BadRequest(f"The request body is not valid JSON: {exc}") from exc
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """How a response goes out when it does not go out at once and whole."""
+
+    reset: bool = False     # drop the connection without answering (TCP reset)
+    stall_s: float = 0.0    # answer only after this long
+    spread_s: float = 0.0   # trickle the body out over this long
+    truncate: bool = False  # declare the full Content-Length, send half the body, close
+
+
 @dataclass
 class Response:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    delivery: Delivery | None = None
 
     @classmethod
     def json(cls, status: int, payload: object, headers: dict[str, str] | None = None) -> "Response":
@@ -85,13 +100,40 @@ class _Handler(BaseHTTPRequestHandler):
             response = self.server.app(request)
         except Exception as exc:  # the emulator's own bug: answer like a server would
             response = Response.json(500, {"error": {"code": "", "message": f"{type(exc).__name__}: {exc}"}})
+        if response.delivery is None:
+            self._send(response, response.body)
+        else:
+            self._deliver_badly(response, response.delivery)
+
+    def _send(self, response: Response, body: bytes) -> None:
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
-        if response.body and self.command != "HEAD":
-            self.wfile.write(response.body)
+        if body and self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _deliver_badly(self, response: Response, delivery: Delivery) -> None:
+        if delivery.stall_s and self.server.stopping.wait(delivery.stall_s):
+            delivery = Delivery(reset=True)  # the server is stopping: give up on the stalled answer
+        if delivery.reset or (delivery.truncate and not response.body):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            return
+        if delivery.truncate:
+            self._send(response, response.body[: len(response.body) // 2])
+            self.close_connection = True
+            return
+        if delivery.spread_s and response.body and self.command != "HEAD":
+            self._send(response, b"")
+            chunks = [response.body[start:start + 8192] for start in range(0, len(response.body), 8192)]
+            for chunk in chunks:
+                if self.server.stopping.wait(delivery.spread_s / len(chunks)):
+                    break
+                self.wfile.write(chunk)
+            return
+        self._send(response, response.body)
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = _dispatch
 
@@ -109,6 +151,7 @@ class _Server(ThreadingHTTPServer):
         self.context = context
         self.origin = f"https://127.0.0.1:{self.server_address[1]}"
         self.connections: set[socket.socket] = set()
+        self.stopping = threading.Event()  # wakes handlers that stall or trickle on purpose
 
     def finish_request(self, request, client_address) -> None:
         """Do the TLS handshake in the connection's own thread, not in accept()."""
@@ -145,6 +188,7 @@ class HttpsServer:
         self._thread.start()
 
     def stop(self) -> None:
+        self._server.stopping.set()
         self._server.shutdown()
         self._server.server_close()
         self._server.drop_connections()

@@ -31,8 +31,12 @@ def literal(column: Column, value: object) -> exp.Expression:
         return exp.cast(exp.Literal.string(str(uuid.UUID(str(value)))), "UUID")
     if column.type == "datetime":
         return exp.cast(exp.Literal.string(_utc(value).strftime("%Y-%m-%d %H:%M:%S.%f")), "TIMESTAMP")
-    if column.type in ("int", "bigint", "decimal"):
+    if column.type in ("int", "bigint", "decimal", "money", "real"):
         return exp.cast(exp.Literal.number(str(value)), DUCKDB_TYPES[column.type])
+    if column.type == "bool":
+        return exp.Boolean(this=bool(value))
+    if column.type == "date":
+        return exp.cast(exp.Literal.string(str(value)[:10]), "DATE")
     return exp.Literal.string(str(value))
 
 
@@ -48,12 +52,17 @@ class Store:
         self._con = duckdb.connect(str(path))
         self._write_lock = threading.Lock()
         self._cursor_lock = threading.Lock()
+        self._open = threading.local()  # this thread's open transaction, if any
 
     def close(self) -> None:
         self._con.close()
 
     @contextmanager
     def reading(self) -> Iterator[Cursor]:
+        """A cursor; inside this thread's open transaction, that transaction's (reads see its writes)."""
+        if getattr(self._open, "cursor", None) is not None:
+            yield self._open.cursor
+            return
         with self._cursor_lock:
             cursor = self._con.cursor()
         try:
@@ -63,14 +72,24 @@ class Store:
 
     @contextmanager
     def writing(self) -> Iterator[Cursor]:
-        """A transaction, committed on success; only one writer at a time."""
+        """A transaction, committed on success; only one writer at a time.
+
+        Nested use joins the open transaction, so a $batch change set or a bulk action
+        runs every write in one transaction: any failure rolls all of them back.
+        """
+        if getattr(self._open, "cursor", None) is not None:
+            yield self._open.cursor
+            return
         with self._write_lock, self.reading() as cursor:
             cursor.begin()
+            self._open.cursor = cursor
             try:
                 yield cursor
             except BaseException:
                 cursor.rollback()
                 raise
+            finally:
+                self._open.cursor = None
             cursor.commit()
 
     # -- schema and settings -------------------------------------------------
@@ -126,4 +145,6 @@ def _plain(value: object) -> object:
         return float(value)
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
     return value

@@ -7,10 +7,14 @@ from types import TracebackType
 
 from emulate.authority import AppRegistration, TokenAuthority
 from emulate.catalog import DEFAULT_COMPANY, FNO_ENTITY_SETS, SALES_ENTITY_SETS
+from emulate.client_certificate import ClientCertificate, issue_client_certificate
 from emulate.dataverse.service import DataverseService
 from emulate.demo_data import seed_entities
 from emulate.fno.service import FnoService
+from emulate.front import Dial, ServiceFront
+from emulate.protection import DATAVERSE, FNO
 from emulate.server import HttpsServer
+from emulate.settings import EmulatorSettings
 from emulate.store import Store
 from emulate.tls import issue_server_context
 
@@ -21,9 +25,12 @@ def _seed_store(store: Store, seed: int, scale: int) -> None:
         store.create_tables(cur, [*SALES_ENTITY_SETS.values(), *FNO_ENTITY_SETS.values()])
         for sequence, start in seed_entities(cur, seed, scale).items():
             store.create_sequence(cur, sequence, start)
+        client_id = str(uuid.uuid4())
+        certificate = issue_client_certificate(client_id)
         store.put_settings(cur, {
             "seed": str(seed), "scale": str(scale), "tenant_id": str(uuid.uuid4()),
-            "client_id": str(uuid.uuid4()), "client_secret": secrets.token_urlsafe(30),
+            "client_id": client_id, "client_secret": secrets.token_urlsafe(30),
+            "client_certificate": certificate.certificate_pem, "client_certificate_key": certificate.private_key_pem,
         })
 
 
@@ -33,42 +40,64 @@ class EmulatedTenant:
     default_company = DEFAULT_COMPANY
 
     def __init__(self, store: Store, authority: TokenAuthority, servers: dict[str, HttpsServer],
-                 sales: DataverseService, fno: FnoService, ca_file: Path) -> None:
-        self._store, self._servers = store, servers
+                 sales: DataverseService, fno: FnoService, ca_file: Path, dial: Dial) -> None:
+        self._store, self._servers, self._dial = store, servers, dial
         self.sales, self.fno, self.ca_file = sales, fno, ca_file
         self.tenant_id = authority.registration.tenant_id
         self.client_id = authority.registration.client_id
         self.client_secret = authority.registration.client_secret
+        stored = store.settings()
+        certificate = ClientCertificate(stored["client_certificate_key"], stored["client_certificate"]) \
+            if "client_certificate" in stored else None
+        # msal `client_credential` dicts: with the public certificate (PS256, x5t#S256) or its SHA-1 thumbprint (RS256, x5t)
+        self.client_certificate = certificate.msal_credential if certificate else None
+        self.client_certificate_by_thumbprint = certificate.msal_thumbprint_credential if certificate else None
         self.authority_url = authority.url
         self.sales_url = servers["sales"].origin
         self.fno_url = servers["fno"].origin
 
     @classmethod
     def start(cls, state_dir: Path, *, seed: int = 42, scale: int = 1, fno_page_size: int = 10_000,
-              token_lifetime_s: int = 3599) -> "EmulatedTenant":
-        """Open (or create from `seed`/`scale`) `state_dir/tenant.duckdb` and serve it."""
+              token_lifetime_s: int = 3599, settings: EmulatorSettings = EmulatorSettings()) -> "EmulatedTenant":
+        """Open (or create from `seed`/`scale`) `state_dir/tenant.duckdb` and serve it.
+
+        `settings` adds latency, service protection and faults (all off by default)."""
         state_dir = Path(state_dir)
         state_dir.mkdir(parents=True, exist_ok=True)
         store = Store(state_dir / "tenant.duckdb")
         try:
             if not store.is_seeded:
                 _seed_store(store, seed, scale)
-            settings = store.settings()
+            stored = store.settings()
             ca_file, context = issue_server_context(state_dir)
         except BaseException:
             store.close()
             raise
-        authority = TokenAuthority(AppRegistration(settings["tenant_id"], settings["client_id"], settings["client_secret"]),
+        authority = TokenAuthority(AppRegistration(stored["tenant_id"], stored["client_id"], stored["client_secret"],
+                                                   stored.get("client_certificate", "")),
                                    token_lifetime_s)
-        sales = DataverseService(store, authority, seed=int(settings["seed"]))
+        sales = DataverseService(store, authority, seed=int(stored["seed"]))
         fno = FnoService(store, authority, page_size=fno_page_size)
-        servers = {"authority": HttpsServer(authority, context), "sales": HttpsServer(sales, context),
-                   "fno": HttpsServer(fno, context)}
+        dial = Dial(settings)
+        servers = {"authority": HttpsServer(authority, context),
+                   "sales": HttpsServer(ServiceFront("sales", sales, authority, DATAVERSE, dial), context),
+                   "fno": HttpsServer(ServiceFront("fno", fno, authority, FNO, dial), context)}
         authority.origin = servers["authority"].origin
         authority.resources.update({servers["sales"].origin, servers["fno"].origin})
         for server in servers.values():
             server.start()
-        return cls(store, authority, servers, sales, fno, ca_file)
+        return cls(store, authority, servers, sales, fno, ca_file, dial)
+
+    @property
+    def settings(self) -> EmulatorSettings:
+        return self._dial.settings
+
+    def configure(self, settings: EmulatorSettings | None = None, **changes: object) -> EmulatorSettings:
+        """Change latency, protection or faults while serving: `tenant.configure(throttle="off")`
+        edits the current settings, `tenant.configure(EmulatorSettings(...))` replaces them."""
+        settings = (settings or self.settings).replace(**changes)
+        self._dial.configure(settings)
+        return settings
 
     def stop(self) -> None:
         """Stop serving and close the state file so another process may open it."""

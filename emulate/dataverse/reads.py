@@ -1,32 +1,37 @@
-"""Dataverse reads: collection GET with paging, GET by key (protocols.md 1.2, 1.3)."""
+"""Dataverse reads: collection GET with paging, `$count`, `$expand`, annotations, change tracking; GET by key.
 
+protocols.md 1.2 (query options, annotations), 1.3 (paging) and 1.4 (change tracking).
+"""
+
+import functools
 import json
 import uuid
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from sqlglot import exp
 
-from emulate.dataverse.paging import MAX_PAGE_SIZE, make_skiptoken, page_size, parse_prefer, read_skiptoken
+from emulate.dataverse.changes import ChangeTracking, DeltaToken, refuse_tracking_options
+from emulate.dataverse.fields import (CURRENCY_LOOKUP, TOTAL_COUNT_LIMIT_EXCEEDED, TOTAL_RECORD_COUNT, AnnotationFilter,
+                                      navigation, row_fields)
+from emulate.dataverse.paging import (MAX_PAGE_SIZE, SkipToken, make_skiptoken, page_size, parse_prefer, preference_applied,
+                                      read_skiptoken)
 from emulate.errors import BadRequest, NotFound
+from emulate.metadata.dataverse import logical_name
 from emulate.odata.filter import FilterRules, parse_filter
 from emulate.odata.keys import KeyValue
-from emulate.odata.query import column_ref, context_suffix, count_select, page_select, parse_count, parse_orderby, parse_select
-from emulate.schema import Column, EntitySet
+from emulate.odata.query import (Expansion, column_ref, context_suffix, count_select, page_json, page_select, parse_count, parse_expand,
+                                 parse_orderby, parse_select, wants_count)
+from emulate.catalog import SALES_ENTITY_SETS
+from emulate.schema import DUCKDB_TYPES, Column, EntitySet
 from emulate.server import Request, Response
 from emulate.store import Store, literal, sql
 
+__all__ = ["RULES", "get_collection", "get_count", "get_single", "key_condition", "logical_name", "missing", "single_json"]
+
 RULES = FilterRules(string_functions=True, wildcard_eq=False, error_code="0x80060888")
-_QUERY_OPTIONS = {"$select", "$filter", "$orderby", "$top", "$skiptoken", "$count"}
-
-
-def etag(entity: EntitySet) -> exp.Expression:
-    """`W/"<versionnumber>"` as SQL."""
-    return exp.DPipe(this=exp.DPipe(this=exp.Literal.string('W/"'), expression=exp.cast(column_ref(entity.column("versionnumber")), "VARCHAR")),
-                     expression=exp.Literal.string('"'))
-
-
-def logical_name(entity: EntitySet) -> str:
-    return entity.type_name.rsplit(".", 1)[1]
+_QUERY_OPTIONS = {"$select", "$filter", "$orderby", "$top", "$skiptoken", "$count", "$expand", "$deltatoken"}
+TRACK_CHANGES = "odata.track-changes"
 
 
 def key_condition(entity: EntitySet, key: dict[str | None, KeyValue]) -> exp.Expression:
@@ -51,83 +56,192 @@ def missing(entity: EntitySet, key: dict[str | None, KeyValue]) -> NotFound:
     return NotFound(f"A record with the specified key values does not exist in {logical_name(entity)} entity", code="0x80040217")
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """What each served row holds, as the query options and `Prefer` asked."""
+
+    selected: list[Column] | None
+    expansions: list[Expansion]
+    annotations: AnnotationFilter
+    context: str  # `accounts(name,...)` for `@odata.context`
+
+    def fields(self, entity: EntitySet):
+        return row_fields(entity, _served_columns(entity, self.selected), self.annotations, self.expansions)
+
+
+def _shape(entity: EntitySet, request: Request, preferences: dict[str, str]) -> _Shape:
+    return _shape_of(entity, request.param("$select"), request.param("$expand"), preferences.get("odata.include-annotations"))
+
+
+def _shape_of(entity: EntitySet, select: str | None, expand: str | None, annotations: str | None) -> _Shape:
+    selected = parse_select(select, entity, RULES)
+    expansions = parse_expand(expand, entity, RULES, lambda name: navigation(entity, name))
+    return _Shape(selected, expansions, AnnotationFilter(annotations), context_suffix(entity, selected, select, expansions))
+
+
+@functools.lru_cache(maxsize=512)
+def _page_sql(entity_name: str, select: str | None, expand: str | None, annotations: str | None, filter_text: str | None,
+              orderby: str | None, size: int, offset: int, keyset: bool) -> str:
+    """The page query of one request shape, compiled once; with `keyset` the previous page's last key is its parameter."""
+    entity = SALES_ENTITY_SETS[entity_name]
+    key = entity.column(entity.key[0])
+    where = parse_filter(filter_text, entity, RULES) if filter_text else None
+    if keyset:
+        after = exp.GT(this=column_ref(key), expression=exp.cast(exp.Placeholder(), DUCKDB_TYPES[key.type]))
+        where = after if where is None else exp.and_(exp.Paren(this=where), after)
+    fields = _shape_of(entity, select, expand, annotations).fields(entity)
+    order = parse_orderby(orderby, entity, RULES)
+    return sql(page_json(entity, fields, where, order, size, offset, key=exp.cast(column_ref(key), "VARCHAR")))
+
+
 def single_json(store: Store, entity: EntitySet, where: exp.Expression, request: Request, api_root: str) -> str | None:
-    """One row as an entity payload (with `$select`), or None."""
-    selected = parse_select(request.param("$select"), entity, RULES)
-    columns = _with_key(entity, selected)
+    """One row as an entity payload (with `$select`, `$expand` and annotations), or None."""
+    shape = _shape(entity, request, parse_prefer(request.header_values("Prefer")))
     with store.reading() as cur:
-        row = cur.execute(sql(page_select(entity, columns, etag(entity), where, [], 1))).fetchone()
+        row = cur.execute(sql(page_select(entity, shape.fields(entity), where, [], 1))).fetchone()
     if row is None:
         return None
-    context = f"{api_root}$metadata#{context_suffix(entity, selected, request.param('$select'))}/$entity"
-    return '{"@odata.context":' + json.dumps(context) + "," + row[0][1:]
+    return '{"@odata.context":' + json.dumps(f"{api_root}$metadata#{shape.context}/$entity") + "," + row[0][1:]
 
 
 def get_single(store: Store, entity: EntitySet, key: dict[str | None, KeyValue], request: Request, api_root: str) -> Response:
     body = single_json(store, entity, key_condition(entity, key), request, api_root)
     if body is None:
         raise missing(entity, key)
-    return Response.raw_json(200, body)
+    applied = _annotations_applied(parse_prefer(request.header_values("Prefer")))
+    return Response.raw_json(200, body, preference_applied(applied))
 
 
-def get_collection(store: Store, entity: EntitySet, request: Request, api_root: str) -> Response:
+def get_count(store: Store, entity: EntitySet, request: Request, changes: ChangeTracking) -> Response:
+    """`accounts/$count`: the number of matching rows (at most 5,000), or of changes since `$deltatoken`, as text."""
+    _check_options(request)
+    token = request.param("$deltatoken")
+    if token is not None:
+        _require_tracking(entity)
+        total = changes.count(entity, changes.accept(token))
+    else:
+        filter_text = request.param("$filter")
+        where = parse_filter(filter_text, entity, RULES) if filter_text else None
+        with store.reading() as cur:
+            total = min(cur.execute(sql(count_select(entity, where))).fetchone()[0], MAX_PAGE_SIZE)
+    return Response(200, str(total).encode(), {"Content-Type": "text/plain; charset=utf-8"})
+
+
+def get_collection(store: Store, entity: EntitySet, request: Request, api_root: str, changes: ChangeTracking) -> Response:
+    _check_options(request)
+    preferences = parse_prefer(request.header_values("Prefer"))
+    requested_size = page_size(preferences)
+    token_text = request.param("$skiptoken")
+    key = entity.column(entity.key[0])
+    skiptoken = read_skiptoken(token_text, key.name) if token_text else None
+    tracking = entity.change_tracking and (TRACK_CHANGES in preferences or request.param("$deltatoken") is not None
+                                           or (skiptoken is not None and skiptoken.tracking is not None))
+    if tracking:
+        refuse_tracking_options(request)
+    shape = _shape(entity, request, preferences)
+    applied = [f"odata.maxpagesize={requested_size}"] if requested_size else []
+    applied += [TRACK_CHANGES] if tracking and TRACK_CHANGES in preferences else []
+    applied += _annotations_applied(preferences)
+    if request.param("$deltatoken") is not None:
+        _require_tracking(entity)
+        return _delta(store, entity, request, api_root, changes, shape, requested_size or MAX_PAGE_SIZE, skiptoken, applied)
+
+    order = parse_orderby(request.param("$orderby"), entity, RULES)
+    filter_text = request.param("$filter")
+    where = parse_filter(filter_text, entity, RULES) if filter_text else None  # checked here, compiled once in _page_sql
+    top = None if requested_size else parse_count("$top", request.param("$top"), RULES)
+    size = min(top, MAX_PAGE_SIZE) if top is not None else (requested_size or MAX_PAGE_SIZE)
+    page_number = skiptoken.page_number if skiptoken else 1
+    keyset = skiptoken is not None and not order  # the key order pages by the last key seen, any other by offset
+    offset = (page_number - 1) * size if skiptoken and order else 0
+    query = _page_sql(entity.name, request.param("$select"), request.param("$expand"), preferences.get("odata.include-annotations"),
+                      filter_text, request.param("$orderby"), size, offset, keyset)
+    with store.reading() as cur:
+        snapshot = (skiptoken.tracking if skiptoken and skiptoken.tracking else changes.current(cur, entity).text) if tracking else None
+        page, fetched, first, last = cur.execute(query, [skiptoken.last] if keyset else []).fetchone()
+        total = cur.execute(sql(count_select(entity, where))).fetchone()[0] if wants_count(request.param("$count"), RULES) else None
+
+    head = ['{"@odata.context":' + json.dumps(f"{api_root}$metadata#{shape.context}"), *_count_members(total, shape.annotations)]
+    tail = ""
+    if fetched > size and top is None:
+        skip = make_skiptoken(page_number + 1, key.name, first, last, snapshot)
+        tail = ',"@odata.nextLink":' + json.dumps(_link(request, "$skiptoken", skip))
+    elif snapshot:
+        tail = ',"@odata.deltaLink":' + json.dumps(_link(request, "$deltatoken", snapshot))
+    body = b"".join([(",".join(head) + ',"value":[').encode(), page or b"", ("]" + tail + "}").encode()])
+    return Response(200, body, {"Content-Type": "application/json; charset=utf-8", **preference_applied(applied)})
+
+
+def _delta(store: Store, entity: EntitySet, request: Request, api_root: str, changes: ChangeTracking, shape: _Shape,
+           size: int, skiptoken: SkipToken | None, applied: list[str]) -> Response:
+    """A page of changes since `$deltatoken`: changed rows by key, then deleted ones; a new deltaLink at the end."""
+    since = changes.accept(request.param("$deltatoken"))
+    key = entity.column(entity.key[0])
+    with store.reading() as cur:
+        until = DeltaToken.parse(skiptoken.tracking) if skiptoken else changes.current(cur, entity)
+        phase, after = (skiptoken.phase, skiptoken.last) if skiptoken else ("changed", None)
+        changed = changes.changed_rows(cur, entity, shape.fields(entity), since.version, until.version, after, size + 1) \
+            if phase == "changed" else []
+        room = size + 1 - len(changed)
+        deleted = changes.deleted_ids(cur, entity, since.version, until.version, after if phase == "deleted" else None, room) \
+            if room > 0 else []
+    items = [row[0] for row in changed] + [changes.deleted_json(api_root, entity, row_id) for row_id in deleted]
+    keys = [("changed", row[1]) for row in changed] + [("deleted", row_id) for row_id in deleted]
+    parts = ['{"@odata.context":' + json.dumps(f"{api_root}$metadata#{shape.context}/$delta"),
+             '"value":[' + ",".join(items[:size]) + "]"]
+    if len(items) > size:
+        page_number = skiptoken.page_number + 1 if skiptoken else 2
+        last_phase, last = keys[size - 1]
+        skip = make_skiptoken(page_number, key.name, keys[0][1], last, until.text, last_phase)
+        parts.append('"@odata.nextLink":' + json.dumps(_link(request, "$skiptoken", skip)))
+    else:
+        parts.append('"@odata.deltaLink":' + json.dumps(_link(request, "$deltatoken", until.text)))
+    return Response.raw_json(200, ",".join(parts) + "}", preference_applied(applied))
+
+
+def _check_options(request: Request) -> None:
     for name, _ in request.query:
         if name == "$skip":
             raise BadRequest("The query parameter $skip is not supported", code="0x80060888")
         if name.startswith("$") and name not in _QUERY_OPTIONS:
             raise BadRequest(f"The query parameter {name} is not supported", code="0x80060888")
-    preferences = parse_prefer(request.header_values("Prefer"))
-    requested_size = page_size(preferences)
-    selected = parse_select(request.param("$select"), entity, RULES)
-    columns = _with_key(entity, selected)
-    order = parse_orderby(request.param("$orderby"), entity, RULES)
-    filter_text = request.param("$filter")
-    where = parse_filter(filter_text, entity, RULES) if filter_text else None
-    top = None if requested_size else parse_count("$top", request.param("$top"), RULES)
-    size = min(top, MAX_PAGE_SIZE) if top is not None else (requested_size or MAX_PAGE_SIZE)
-
-    key = entity.column(entity.key[0])
-    page_number, offset, page_where = 1, 0, where
-    token = request.param("$skiptoken")
-    if token:
-        page_number, last = read_skiptoken(token, key.name)
-        if order:
-            offset = (page_number - 1) * size
-        else:
-            after = exp.GT(this=column_ref(key), expression=literal(key, last))
-            page_where = after if where is None else exp.and_(exp.Paren(this=where), after)
-    query = page_select(entity, columns, etag(entity), page_where, order, size + 1, offset) \
-        .select(exp.cast(column_ref(key), "VARCHAR"))
-    with store.reading() as cur:
-        rows = cur.execute(sql(query)).fetchall()
-        total = cur.execute(sql(count_select(entity, where))).fetchone()[0] \
-            if (request.param("$count") or "").lower() == "true" else None
-
-    has_more = len(rows) > size and top is None
-    rows = rows[:size]
-    context = f"{api_root}$metadata#{context_suffix(entity, selected, request.param('$select'))}"
-    parts = ['{"@odata.context":' + json.dumps(context)]
-    if total is not None:
-        parts.append(f'"@odata.count":{min(total, MAX_PAGE_SIZE)}')
-    parts.append('"value":[' + ",".join(row[0] for row in rows) + "]")
-    if has_more:
-        skiptoken = make_skiptoken(page_number + 1, key.name, rows[0][1], rows[-1][1])
-        parts.append('"@odata.nextLink":' + json.dumps(_next_link(request, skiptoken)))
-    headers = {"Preference-Applied": f"odata.maxpagesize={requested_size}"} if requested_size else {}
-    return Response.raw_json(200, ",".join(parts) + "}", headers)
 
 
-def _with_key(entity: EntitySet, selected: list[Column] | None) -> list[Column]:
-    """Selected columns plus the primary key (always returned), or every column."""
+def _require_tracking(entity: EntitySet) -> None:
+    if not entity.change_tracking:
+        raise BadRequest(f"Change tracking is not enabled for the entity '{logical_name(entity)}'.", code="0x80060888")
+
+
+def _annotations_applied(preferences: dict[str, str]) -> list[str]:
+    value = preferences.get("odata.include-annotations")
+    return [f"odata.include-annotations={value}"] if value else []
+
+
+def _count_members(total: int | None, annotations: AnnotationFilter) -> list[str]:
+    """`@odata.count` (capped at 5,000) and, when asked for, the total-record-count annotations (D6)."""
+    members = [f'"@odata.count":{min(total, MAX_PAGE_SIZE)}'] if total is not None else []
+    if annotations.wants(TOTAL_RECORD_COUNT):
+        members.append(f'"@{TOTAL_RECORD_COUNT}":{-1 if total is None else min(total, MAX_PAGE_SIZE)}')
+    if annotations.wants(TOTAL_COUNT_LIMIT_EXCEEDED):
+        members.append(f'"@{TOTAL_COUNT_LIMIT_EXCEEDED}":{json.dumps(total is not None and total > MAX_PAGE_SIZE)}')
+    return members
+
+
+def _served_columns(entity: EntitySet, selected: list[Column] | None) -> list[Column]:
+    """Selected columns plus the primary key (and the currency of money columns), or every column."""
     if selected is None:
         return list(entity.served)
+    columns = list(selected)
+    currency = entity.column(CURRENCY_LOOKUP)
+    if currency and currency not in columns and any(c.type == "money" for c in columns):
+        columns.append(currency)  # money drags in its currency (D4)
     key = entity.column(entity.key[0])
-    return selected if key in selected else [*selected, key]
+    return columns if key in columns else [*columns, key]
 
 
-def _next_link(request: Request, skiptoken: str) -> str:
-    """The same URL on this origin with the new `$skiptoken` (absolute, opaque to clients)."""
-    options = [(name, value) for name, value in request.query if name != "$skiptoken"]
-    options.append(("$skiptoken", skiptoken))
-    query = "&".join(f"{quote(name, safe='$')}={quote(value, safe='')}" for name, value in options)
+def _link(request: Request, name: str, value: str) -> str:
+    """The same URL on this origin with `name` set to `value` (absolute, opaque to clients)."""
+    options = [(n, v) for n, v in request.query if n not in ("$skiptoken", name)]
+    options.append((name, value))
+    query = "&".join(f"{quote(n, safe='$')}={quote(v, safe='')}" for n, v in options)
     return f"{request.origin}{quote(request.path)}?{query}"

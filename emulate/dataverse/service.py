@@ -7,8 +7,12 @@ from collections.abc import Callable
 
 from emulate.authority import TokenAuthority
 from emulate.catalog import SALES_ENTITY_SETS
+from emulate.dataverse.batch import DataverseBatch
+from emulate.dataverse.bulk import BulkActions, parse_bulk_action
+from emulate.dataverse.changes import ChangeTracking
 from emulate.dataverse.reads import get_collection, get_single
-from emulate.dataverse.writes import DataverseWrites
+from emulate.dataverse.routes import read_route
+from emulate.dataverse.writes import DataverseWrites, parse_property_path
 from emulate.errors import MethodNotAllowed, NotFound, ServiceError, Unauthorized
 from emulate.odata.keys import parse_resource
 from emulate.server import Request, Response
@@ -25,13 +29,22 @@ class DataverseService:
         self.store = store
         self.authority = authority
         self.writes = DataverseWrites(store, seed, clock)
+        self.batch = DataverseBatch(store, self.respond)
+        self.bulk = BulkActions(self.writes)
+        self.changes = ChangeTracking(store, clock)  # `changes.retention` is settable for tests
 
     def rows(self, entity_set: str) -> list[dict]:
         """Stored rows of `entity_set`, columns named as served (tests, scenarios)."""
         return self.store.rows(SALES_ENTITY_SETS[entity_set])
 
     def __call__(self, request: Request) -> Response:
+        return self.respond(request)
+
+    def respond(self, request: Request) -> Response:
+        """One request answered: routing, error envelope, headers (each $batch part comes here too)."""
         try:
+            if request.refusal is not None:  # refused in front of the service (emulate/front.py)
+                raise request.refusal
             response = self._route(request)
         except Unauthorized:
             response = self.authority.challenge(request.origin)
@@ -55,12 +68,22 @@ class DataverseService:
                 raise MethodNotAllowed("The requested resource does not support http method.", code="0x80060888")
             return Response.json(200, {"@odata.context": f"{api_root}$metadata", "value": [
                 {"name": name, "kind": "EntitySet", "url": name} for name in SALES_ENTITY_SETS]})
+        if segment == "$batch":
+            return self.batch(request, api_root.removeprefix(request.origin))
+        if request.method == "GET" and (answer := read_route(segment, request, api_root, self.store, self.changes,
+                                                             self.authority.registration.tenant_id,
+                                                             self.authority.registration.client_id)) is not None:
+            return answer
+        if request.method == "POST" and (bulk := parse_bulk_action(segment)):
+            return self.bulk(bulk, request, api_root)
+        if request.method in ("PUT", "DELETE") and (path := parse_property_path(segment)):
+            return self.writes.write_property(path, request)
         resource = parse_resource(segment)
         entity = SALES_ENTITY_SETS.get(resource.entity_set) if resource else None
         if entity is None:
             raise NotFound(f"Resource not found for the segment '{segment.split('(')[0]}'.", code="0x8006088a")
         handlers = {
-            (False, "GET"): lambda: get_collection(self.store, entity, request, api_root),
+            (False, "GET"): lambda: get_collection(self.store, entity, request, api_root, self.changes),
             (False, "POST"): lambda: self.writes.create(entity, request, api_root),
             (True, "GET"): lambda: get_single(self.store, entity, resource.key, request, api_root),
             (True, "PATCH"): lambda: self.writes.upsert(entity, resource.key, request, api_root),

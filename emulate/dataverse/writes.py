@@ -1,25 +1,40 @@
-"""Dataverse writes: create, update/upsert, delete, with ETags (protocols.md 1.5)."""
+"""Dataverse writes: create, update/upsert, delete, single properties, with ETags (protocols.md 1.5).
+
+HTTP handlers parse the request and answer; the row-level methods (`create_row`,
+`upsert_row`) are what bulk actions and batches share. Every write runs in a
+`store.writing()` transaction, which joins the enclosing one of a change set or bulk
+action, and calls the rules hooks.
+"""
 
 import datetime as dt
+import json
+import re
 import uuid
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from sqlglot import exp
 
 from emulate.catalog import SALES_ENTITY_SETS
-from emulate.dataverse import rules
+from emulate.dataverse import changes, rules
 from emulate.dataverse.paging import parse_prefer
-from emulate.dataverse.reads import RULES, key_condition, logical_name, missing, single_json
-from emulate.errors import BadRequest, PreconditionFailed
+from emulate.dataverse.reads import key_condition, missing, single_json
+from emulate.dataverse.values import bound_id, column_value, payload_values
+from emulate.errors import BadRequest, NotFound, PreconditionFailed
 from emulate.odata.keys import KeyValue, format_key, parse_resource
-from emulate.odata.payload import coerce
 from emulate.odata.query import column_ref
 from emulate.schema import EntitySet
 from emulate.server import Request, Response
 from emulate.store import Cursor, Store, literal, sql
 
 VERSION_SEQUENCE = "sales_versionnumber"
+_PROPERTY_PATH = re.compile(r"(?P<resource>[A-Za-z_]\w*\(.*\))/(?P<name>[A-Za-z_]\w*)(?P<ref>/\$ref)?", re.DOTALL)
+_MISMATCH = "The version of the existing record doesn't match the RowVersion property provided."
+
+
+def parse_property_path(segment: str) -> tuple[str, str, bool] | None:
+    """`accounts(<id>)/name` or `accounts(<id>)/nav/$ref` -> (resource, property, is_ref)."""
+    match = _PROPERTY_PATH.fullmatch(segment)
+    return (match.group("resource"), match.group("name"), bool(match.group("ref"))) if match else None
 
 
 class DataverseWrites:
@@ -28,26 +43,76 @@ class DataverseWrites:
     def __init__(self, store: Store, seed: int, clock: Callable[[], dt.datetime]) -> None:
         self.store, self.seed, self.clock = store, seed, clock
 
+    # -- HTTP ------------------------------------------------------------------------
     def create(self, entity: EntitySet, request: Request, api_root: str) -> Response:
-        values = self._payload(entity, request)
+        row_id = self.create_row(entity, payload_values(self.store, entity, request.json()))
+        return self._answer(entity, request, api_root, row_id, created=True, entity_id=f"{api_root}{entity.name}({row_id})")
+
+    def upsert(self, entity: EntitySet, key: dict[str | None, KeyValue], request: Request, api_root: str) -> Response:
+        with self.store.writing():
+            values = payload_values(self.store, entity, request.json())
+            row_id, created = self.upsert_row(entity, key, values, if_match=request.headers.get("If-Match"),
+                                              if_none_match=request.headers.get("If-None-Match"))
+        url_key = f"({row_id})" if None in key else format_key({n: v.value for n, v in key.items()})
+        return self._answer(entity, request, api_root, row_id, created=created, entity_id=f"{api_root}{entity.name}{url_key}")
+
+    def delete(self, entity: EntitySet, key: dict[str | None, KeyValue], request: Request) -> Response:
+        self.delete_row(entity, key, if_match=request.headers.get("If-Match"))
+        return Response(204)
+
+    def write_property(self, path: tuple[str, str, bool], request: Request) -> Response:
+        """PUT or DELETE on `<set>(<key>)/<property>` or `<set>(<key>)/<navigation>/$ref`."""
+        resource, name, is_ref = path
+        target = resource_key(resource, SALES_ENTITY_SETS)
+        if target is None:
+            raise NotFound(f"Resource not found for the segment '{resource.split('(')[0]}'.", code="0x8006088a")
+        entity, key = target
+        if request.method == "PUT":
+            return self.put_property(entity, key, name, is_ref, request)
+        return self.delete_property(entity, key, name, is_ref, request)
+
+    def put_property(self, entity: EntitySet, key: dict[str | None, KeyValue], name: str, is_ref: bool, request: Request) -> Response:
+        """`PUT accounts(id)/name {"value": ...}` or `PUT accounts(id)/nav/$ref {"@odata.id": ...}`."""
+        body = request.json()
+        if not isinstance(body, dict) or ("@odata.id" if is_ref else "value") not in body:
+            raise BadRequest("The request body must be a JSON object with a 'value' property." if not is_ref
+                             else "The request body must be a JSON object with an '@odata.id' property.", code="0x80048d19")
+        if is_ref:
+            lookup = self._lookup(entity, name)
+            values = {lookup.name: bound_id(self.store, lookup.lookup.target, body["@odata.id"])}
+        else:
+            values = {self._writable(entity, name): column_value(entity, name, body["value"])}
+        self._change_existing(entity, key, values, request)
+        return Response(204)
+
+    def delete_property(self, entity: EntitySet, key: dict[str | None, KeyValue], name: str, is_ref: bool, request: Request) -> Response:
+        """`DELETE accounts(id)/description` or `DELETE accounts(id)/nav/$ref`: the value becomes null."""
+        column = self._lookup(entity, name).name if is_ref else self._writable(entity, name)
+        self._change_existing(entity, key, {column: column_value(entity, column, None) if not is_ref else None}, request)
+        return Response(204)
+
+    def edit(self, entity: EntitySet, row_id: str, values: dict) -> None:
+        """Change columns of one row as a user in the app would (new modifiedon and version)."""
+        with self.store.writing() as cur:
+            self._update(cur, entity, row_id, dict(values))
+
+    # -- rows (shared with bulk actions and batches) ---------------------------------
+    def create_row(self, entity: EntitySet, values: dict) -> str:
+        """Insert one row from checked values; its primary key."""
         key_name = entity.key[0]
         values[key_name] = values.get(key_name) or str(uuid.uuid4())
         with self.store.writing() as cur:
             if _exists(cur, entity, _by_id(entity, values[key_name])):
                 raise PreconditionFailed("A record with matching key values already exists.", code="0x80040237")
             self._insert(cur, entity, values)
-        location = f"{api_root}{entity.name}({values[key_name]})"
-        return self._answer(entity, request, api_root, values[key_name], created=True, entity_id=location)
+        return values[key_name]
 
-    def upsert(self, entity: EntitySet, key: dict[str | None, KeyValue], request: Request, api_root: str) -> Response:
-        values = self._payload(entity, request)
-        if_match, if_none_match = request.headers.get("If-Match"), request.headers.get("If-None-Match")
-        where = key_condition(entity, key)
+    def upsert_row(self, entity: EntitySet, key: dict[str | None, KeyValue], values: dict, *,
+                   if_match: str | None = None, if_none_match: str | None = None) -> tuple[str, bool]:
+        """Update the row `key` names, or create it (from the key's values); (primary key, created)."""
         key_name = entity.key[0]
         with self.store.writing() as cur:
-            current = cur.execute(sql(exp.select(exp.cast(column_ref(entity.column(key_name)), "VARCHAR"),
-                                                 column_ref(entity.column("versionnumber")))
-                                      .from_(exp.to_table(entity.table, quoted=True)).where(where))).fetchone()
+            current = self._current(cur, entity, key)
             if current is None:
                 if if_match:
                     raise missing(entity, key)
@@ -57,82 +122,60 @@ class DataverseWrites:
                     values.update({name: part.value for name, part in key.items()})
                     values[key_name] = values.get(key_name) or str(uuid.uuid4())
                 self._insert(cur, entity, values)
-                row_id, created = values[key_name], True
-            else:
-                row_id, version = current
-                if if_none_match == "*":
-                    raise PreconditionFailed("A record with matching key values already exists.", code="0x80040237")
-                if if_match and if_match.strip() != "*" and if_match.strip() != f'W/"{version}"':
-                    raise PreconditionFailed("The version of the existing record doesn't match the RowVersion property provided.", code="0x80060882")
-                for name in (key_name, *(name for name in key if name)):
-                    values.pop(name, None)  # key values in the body are ignored on update
-                self._update(cur, entity, row_id, values)
-                created = False
-        url_key = f"({row_id})" if None in key else format_key({n: v.value for n, v in key.items()})
-        return self._answer(entity, request, api_root, row_id, created=created, entity_id=f"{api_root}{entity.name}{url_key}")
+                return values[key_name], True
+            row_id, version = current
+            if (if_none_match or "").strip() == "*":
+                raise PreconditionFailed("A record with matching key values already exists.", code="0x80040237")
+            _check_if_match(if_match, version)
+            for name in (key_name, *(name for name in key if name)):
+                values.pop(name, None)  # key values in the body are ignored on update
+            self._update(cur, entity, row_id, values)
+            return row_id, False
 
-    def delete(self, entity: EntitySet, key: dict[str | None, KeyValue], request: Request) -> Response:
+    def delete_row(self, entity: EntitySet, key: dict[str | None, KeyValue], *, if_match: str | None = None) -> None:
+        """Delete the row `key` names; 404 if there is none, 412 if `if_match` is stale."""
         where = key_condition(entity, key)
         with self.store.writing() as cur:
-            current = cur.execute(sql(exp.select(column_ref(entity.column("versionnumber")),
-                                                 exp.cast(column_ref(entity.column(entity.key[0])), "VARCHAR"))
-                                      .from_(exp.to_table(entity.table, quoted=True)).where(where))).fetchone()
+            current = self._current(cur, entity, key)
             if current is None:
                 raise missing(entity, key)
-            if_match = (request.headers.get("If-Match") or "*").strip()
-            if if_match != "*" and if_match != f'W/"{current[0]}"':
-                raise PreconditionFailed("The version of the existing record doesn't match the RowVersion property provided.", code="0x80060882")
-            rules.before_delete(cur, entity, current[1], self._rules())
+            _check_if_match(if_match, current[1])
+            rules.before_delete(cur, entity, current[0], self._rules())
             cur.execute(sql(exp.delete(exp.to_table(entity.table, quoted=True), where=where)))
-        return Response(204)
+            changes.record_deletion(cur, entity, current[0], Store.next_value(cur, VERSION_SEQUENCE), self.clock())
 
-    def edit(self, entity: EntitySet, row_id: str, values: dict) -> None:
-        """Change columns of one row as a user in the app would (new modifiedon and version)."""
+    # -- helpers ----------------------------------------------------------------------
+    def _change_existing(self, entity: EntitySet, key: dict[str | None, KeyValue], values: dict, request: Request) -> None:
         with self.store.writing() as cur:
-            self._update(cur, entity, row_id, dict(values))
+            current = self._current(cur, entity, key)
+            if current is None:
+                raise missing(entity, key)
+            _check_if_match(request.headers.get("If-Match"), current[1])
+            self._update(cur, entity, current[0], values)
 
-    # -- helpers --------------------------------------------------------------------
-    def _payload(self, entity: EntitySet, request: Request) -> dict:
-        body = request.json()
-        if not isinstance(body, dict):
-            raise BadRequest("The request body must be a JSON object.", code="0x80048d19")
-        values: dict = {}
-        for name, value in body.items():
-            if name.endswith("@odata.bind"):
-                lookup = entity.lookups.get(name.removesuffix("@odata.bind"))
-                if lookup is None:
-                    raise BadRequest(f"An undeclared property '{name.removesuffix('@odata.bind')}' which only has property annotations in the payload but no property value was found in the payload.", code="0x80060888")
-                values[lookup.name] = None if value is None else self._bound_id(lookup.lookup.target, value)
-                continue
-            if name.startswith("@") or "@" in name:
-                continue
-            column = entity.column(name)
-            if column is None or column.lookup:
-                raise BadRequest(f"Invalid property '{name}' was found in entity '{entity.type_name}'.", code="0x80060888")
-            if column.read_only:
-                continue
-            values[name] = coerce(column, value, entity, RULES)
-            if column.max_length and isinstance(value, str) and len(value) > column.max_length:
-                raise BadRequest(f"A validation error occurred. The length of the '{name}' attribute of the '{logical_name(entity)}' entity exceeded the maximum allowed length of '{column.max_length}'.", code="0x80044331")
-        return values
+    @staticmethod
+    def _current(cur: Cursor, entity: EntitySet, key: dict[str | None, KeyValue]) -> tuple[str, int] | None:
+        """(primary key, version) of the row `key` names, or None."""
+        return cur.execute(sql(exp.select(exp.cast(column_ref(entity.column(entity.key[0])), "VARCHAR"),
+                                          column_ref(entity.column("versionnumber")))
+                               .from_(exp.to_table(entity.table, quoted=True)).where(key_condition(entity, key)))).fetchone()
 
-    def _bound_id(self, target_name: str, reference: object) -> str:
-        """The id behind `/transactioncurrencies(<guid>)` (relative or absolute)."""
-        path = urlsplit(str(reference)).path if str(reference).startswith("https://") else str(reference)
-        segment = path.rsplit("/", 1)[-1]
-        resource = parse_resource(segment)
-        target = SALES_ENTITY_SETS.get(resource.entity_set) if resource else None
-        if target is None or target.name != target_name or resource.key is None:
-            raise BadRequest(f"Invalid @odata.bind value '{reference}'.", code="0x80060888")
-        with self.store.reading() as cur:
-            row = cur.execute(sql(exp.select(exp.cast(column_ref(target.column(target.key[0])), "VARCHAR"))
-                                  .from_(exp.to_table(target.table, quoted=True))
-                                  .where(key_condition(target, resource.key)))).fetchone()
-        if row is None:
-            raise missing(target, resource.key)
-        return row[0]
+    @staticmethod
+    def _writable(entity: EntitySet, name: str) -> str:
+        column = entity.column(name)
+        if column is None or column.lookup or column.read_only or name in entity.key:
+            raise BadRequest(f"Invalid property '{name}' was found in entity '{entity.type_name}'.", code="0x80060888")
+        return name
+
+    @staticmethod
+    def _lookup(entity: EntitySet, navigation: str):
+        lookup = entity.lookups.get(navigation)
+        if lookup is None:
+            raise BadRequest(f"Invalid navigation property '{navigation}' was found in entity '{entity.type_name}'.", code="0x80060888")
+        return lookup
 
     def _stamp(self, cur: Cursor, values: dict) -> None:
+        """Every write: a new modifiedon and a new version (the row's ETag)."""
         values["modifiedon"] = self.clock().replace(microsecond=0)
         values["versionnumber"] = Store.next_value(cur, VERSION_SEQUENCE)
 
@@ -150,10 +193,13 @@ class DataverseWrites:
         return rules.RuleContext(self.seed, self.clock())
 
     def _insert(self, cur: Cursor, entity: EntitySet, values: dict) -> None:
+        for column in entity.served:  # what a create leaves out gets the column's default
+            if column.default is not None:
+                values.setdefault(column.name, column.default)
+        for name, fallback in (("statecode", 0), ("statuscode", 1)):
+            if entity.column(name):
+                values.setdefault(name, fallback)
         rules.before_create(cur, entity, values, self._rules())
-        values.setdefault("statecode", 0)
-        if entity.column("statuscode"):
-            values.setdefault("statuscode", 1)
         self._stamp(cur, values)
         if entity.column("createdon"):
             values["createdon"] = values["modifiedon"]
@@ -172,10 +218,19 @@ class DataverseWrites:
         rules.after_write(cur, entity, row_id, self._rules())
 
     def _answer(self, entity: EntitySet, request: Request, api_root: str, row_id: str, *, created: bool, entity_id: str) -> Response:
+        """204 with the entity's URL (as batch responses show it), or the row with `return=representation`."""
         if parse_prefer(request.header_values("Prefer")).get("return") == "representation":
             body = single_json(self.store, entity, _by_id(entity, row_id), request, api_root)
-            return Response.raw_json(201 if created else 200, body, {"Preference-Applied": "return=representation"})
-        return Response(204, headers={"OData-EntityId": entity_id})
+            return Response.raw_json(201 if created else 200, body, {
+                "Preference-Applied": "return=representation", "ETag": json.loads(body)["@odata.etag"]})
+        return Response(204, headers={"OData-EntityId": entity_id, "Location": entity_id})
+
+
+def _check_if_match(if_match: str | None, version: int) -> None:
+    """`If-Match: *` (or none) passes; any other value must be the row's current ETag."""
+    wanted = (if_match or "*").strip()
+    if wanted != "*" and wanted != f'W/"{version}"':
+        raise PreconditionFailed(_MISMATCH, code="0x80060882")
 
 
 def _by_id(entity: EntitySet, row_id: str) -> exp.Expression:
@@ -186,3 +241,10 @@ def _by_id(entity: EntitySet, row_id: str) -> exp.Expression:
 def _exists(cur: Cursor, entity: EntitySet, where: exp.Expression) -> bool:
     query = exp.select(exp.Literal.number(1)).from_(exp.to_table(entity.table, quoted=True)).where(where).limit(1)
     return cur.execute(sql(query)).fetchone() is not None
+
+
+def resource_key(segment: str, entity_sets: dict[str, EntitySet]) -> tuple[EntitySet, dict[str | None, KeyValue]] | None:
+    """The entity set and key of `accounts(<id>)`, or None."""
+    resource = parse_resource(segment)
+    entity = entity_sets.get(resource.entity_set) if resource else None
+    return (entity, resource.key) if entity and resource.key else None

@@ -1,6 +1,7 @@
-"""F&O reads: company scoping, server paging with `$skip` next links, GET by key (protocols.md 2.1, 2.2)."""
+"""F&O reads: company scoping, server paging with `$skip` next links, `$count`, `$expand`, GET by key (protocols.md 2.1, 2.2)."""
 
 import json
+import re
 from urllib.parse import quote
 
 from sqlglot import exp
@@ -9,14 +10,15 @@ from emulate.catalog import DEFAULT_COMPANY
 from emulate.errors import BadRequest, NotFound
 from emulate.odata.filter import FilterRules, parse_filter
 from emulate.odata.keys import KeyValue
-from emulate.odata.query import column_ref, context_suffix, count_select, page_select, parse_count, parse_orderby, parse_select
-from emulate.schema import EntitySet
+from emulate.odata.query import (Navigation, column_fields, column_ref, context_suffix, count_select, expansion_field, page_json,
+                                 page_select, parse_count, parse_expand, parse_orderby, parse_select, wants_count)
+from emulate.schema import Column, EntitySet
 from emulate.server import Request, Response
-from emulate.store import Store, sql
+from emulate.store import Store, literal, sql
 
 ODATA_EXCEPTION = "Microsoft.OData.ODataException"
 RULES = FilterRules(string_functions=False, wildcard_eq=True, error_kind=ODATA_EXCEPTION)
-_QUERY_OPTIONS = {"$select", "$filter", "$orderby", "$top", "$skip", "$count"}
+_QUERY_OPTIONS = {"$select", "$filter", "$orderby", "$top", "$skip", "$count", "$expand"}
 
 
 def etag(entity: EntitySet) -> exp.Expression:
@@ -44,19 +46,43 @@ def key_condition(entity: EntitySet, key: dict[str | None, KeyValue], request: R
     """WHERE clause for a full composite key, within the visible companies."""
     if set(key) != set(entity.key):
         raise BadRequest(f"The number of keys specified in the URI does not match number of key properties for the resource '{entity.type_name}'.", kind=ODATA_EXCEPTION)
-    parts = [exp.EQ(this=exp.Lower(this=column_ref(entity.column(name))), expression=exp.Lower(this=exp.Literal.string(key[name].value)))
-             for name in entity.key]
+    parts = [_key_part(entity.column(name), key[name]) for name in entity.key]
     scope = company_scope(request)
     return exp.and_(*parts, *([scope] if scope is not None else []))
 
 
-def single_json(store: Store, entity: EntitySet, where: exp.Expression, request: Request, api_root: str) -> str | None:
+def _key_part(column: Column, value: KeyValue) -> exp.Expression:
+    """`column = value`: strings compare case-insensitively (SQL Server collation), numbers by value."""
+    if column.type in ("string", "enum"):
+        return exp.EQ(this=exp.Lower(this=column_ref(column)), expression=exp.Lower(this=exp.Literal.string(value.value)))
+    if value.quoted or not re.fullmatch(r"-?\d+(?:\.\d+)?", value.value):
+        raise BadRequest(f"The key value '{value.value}' is not a valid {column.edm_type} for '{column.name}'.", kind=ODATA_EXCEPTION)
+    return exp.EQ(this=column_ref(column), expression=literal(column, value.value))
+
+
+def navigation(entity: EntitySet, name: str) -> Navigation | None:
+    """A navigation property of the data entity; the catalog declares none yet, so every `$expand` is refused."""
+    return None
+
+
+def _fields(entity: EntitySet, request: Request):
+    """(selected columns, expansions, JSON members) of each served row."""
     selected = parse_select(request.param("$select"), entity, RULES)
+    expansions = parse_expand(request.param("$expand"), entity, RULES, lambda name: navigation(entity, name))
+    fields = [("@odata.etag", etag(entity)), *column_fields(selected or list(entity.served))]
+    for expansion in expansions:
+        inner = [("@odata.etag", etag(expansion.navigation.target)), *column_fields(expansion.columns)]
+        fields.append(expansion_field(expansion, inner))
+    return selected, expansions, fields
+
+
+def single_json(store: Store, entity: EntitySet, where: exp.Expression, request: Request, api_root: str) -> str | None:
+    selected, expansions, fields = _fields(entity, request)
     with store.reading() as cur:
-        row = cur.execute(sql(page_select(entity, selected or list(entity.served), etag(entity), where, [], 1))).fetchone()
+        row = cur.execute(sql(page_select(entity, fields, where, [], 1))).fetchone()
     if row is None:
         return None
-    context = f"{api_root}$metadata#{context_suffix(entity, selected, request.param('$select'))}/$entity"
+    context = f"{api_root}$metadata#{context_suffix(entity, selected, request.param('$select'), expansions)}/$entity"
     return '{"@odata.context":' + json.dumps(context) + "," + row[0][1:]
 
 
@@ -71,30 +97,42 @@ def get_collection(store: Store, entity: EntitySet, request: Request, api_root: 
     for name, _ in request.query:
         if name.startswith("$") and name not in _QUERY_OPTIONS:
             raise BadRequest(f"The query parameter '{name}' is not supported.", kind=ODATA_EXCEPTION)
-    selected = parse_select(request.param("$select"), entity, RULES)
+    selected, expansions, fields = _fields(entity, request)
     order = parse_orderby(request.param("$orderby"), entity, RULES)
-    filter_text = request.param("$filter")
-    conditions = [c for c in (parse_filter(filter_text, entity, RULES) if filter_text else None, company_scope(request)) if c is not None]
-    where = exp.and_(*(exp.Paren(this=c) for c in conditions)) if conditions else None
+    where = _where(entity, request)
     skip = parse_count("$skip", request.param("$skip"), RULES) or 0
     top = parse_count("$top", request.param("$top"), RULES)
     size = page_size if top is None else min(top, page_size)
 
-    query = page_select(entity, selected or list(entity.served), etag(entity), where, order, size + 1, skip)
+    query = page_json(entity, fields, where, order, size, skip)
     with store.reading() as cur:
-        rows = [row[0] for row in cur.execute(sql(query)).fetchall()]
+        page, fetched, _, _ = cur.execute(sql(query)).fetchone()
         total = cur.execute(sql(count_select(entity, where))).fetchone()[0] \
-            if (request.param("$count") or "").lower() == "true" else None
-    has_more = len(rows) > size and (top is None or top > size)
-    rows = rows[:size]
-    context = f"{api_root}$metadata#{context_suffix(entity, selected, request.param('$select'))}"
-    parts = ['{"@odata.context":' + json.dumps(context)]
-    if total is not None:
-        parts.append(f'"@odata.count":{total}')
-    parts.append('"value":[' + ",".join(rows) + "]")
-    if has_more:
-        parts.append('"@odata.nextLink":' + json.dumps(_next_link(request, skip + size, None if top is None else top - size)))
-    return Response.raw_json(200, ",".join(parts) + "}")
+            if wants_count(request.param("$count"), RULES) else None
+    context = f"{api_root}$metadata#{context_suffix(entity, selected, request.param('$select'), expansions)}"
+    head = ['{"@odata.context":' + json.dumps(context)] + ([f'"@odata.count":{total}'] if total is not None else [])
+    tail = ""
+    if fetched > size and (top is None or top > size):
+        tail = ',"@odata.nextLink":' + json.dumps(_next_link(request, skip + size, None if top is None else top - size))
+    body = b"".join([(",".join(head) + ',"value":[').encode(), page or b"", ("]" + tail + "}").encode()])
+    return Response(200, body, {"Content-Type": "application/json; charset=utf-8"})
+
+
+def get_count(store: Store, entity: EntitySet, request: Request) -> Response:
+    """`Set/$count`: the number of visible rows matching `$filter`, as text."""
+    for name, _ in request.query:
+        if name.startswith("$") and name != "$filter":
+            raise BadRequest(f"The query parameter '{name}' is not supported.", kind=ODATA_EXCEPTION)
+    with store.reading() as cur:
+        total = cur.execute(sql(count_select(entity, _where(entity, request)))).fetchone()[0]
+    return Response(200, str(total).encode(), {"Content-Type": "text/plain; charset=utf-8"})
+
+
+def _where(entity: EntitySet, request: Request) -> exp.Expression | None:
+    """`$filter` within the visible companies."""
+    filter_text = request.param("$filter")
+    conditions = [c for c in (parse_filter(filter_text, entity, RULES) if filter_text else None, company_scope(request)) if c is not None]
+    return exp.and_(*(exp.Paren(this=c) for c in conditions)) if conditions else None
 
 
 def _next_link(request: Request, skip: int, top: int | None) -> str:

@@ -5,7 +5,9 @@ import uuid
 from emulate.authority import TokenAuthority
 from emulate.catalog import FNO_ENTITY_SETS
 from emulate.errors import MethodNotAllowed, NotFound, ServiceError, Unauthorized
+from emulate.fno.batch import FnoBatch
 from emulate.fno.reads import ODATA_EXCEPTION, get_collection, get_single
+from emulate.fno.routes import read_route
 from emulate.fno.writes import FnoWrites
 from emulate.odata.keys import parse_resource
 from emulate.server import Request, Response
@@ -20,13 +22,20 @@ class FnoService:
         self.authority = authority
         self.page_size = page_size
         self.writes = FnoWrites(store)
+        self.batch = FnoBatch(store, self.respond)
 
     def rows(self, entity_set: str) -> list[dict]:
         """Stored rows of `entity_set`, columns named as served (tests, scenarios)."""
         return self.store.rows(FNO_ENTITY_SETS[entity_set])
 
     def __call__(self, request: Request) -> Response:
+        return self.respond(request)
+
+    def respond(self, request: Request) -> Response:
+        """One request answered: routing, error envelope, headers (each $batch part comes here too)."""
         try:
+            if request.refusal is not None:  # refused in front of the service (emulate/front.py)
+                raise request.refusal
             response = self._route(request)
         except Unauthorized:
             response = self.authority.challenge(request.origin)
@@ -39,9 +48,13 @@ class FnoService:
         return response
 
     def _route(self, request: Request) -> Response:
-        if request.path != "/data" and not request.path.startswith("/data/"):
+        if request.path != "/data" and not request.path.startswith(("/data/", "/Metadata/")):
             raise NotFound(f"No HTTP resource was found that matches the request URI '{request.origin}{request.path}'.")
         self.authority.verify(request.headers.get("Authorization"), audience=request.origin)
+        if request.method == "GET" and (answer := read_route(request, self.store)) is not None:
+            return answer
+        if request.path.startswith("/Metadata/"):
+            raise NotFound(f"No HTTP resource was found that matches the request URI '{request.origin}{request.path}'.")
         api_root = f"{request.origin}/data/"
         segment = request.path[len("/data/"):]
         if segment == "":
@@ -49,6 +62,8 @@ class FnoService:
                 raise MethodNotAllowed("The requested resource does not support this HTTP method.")
             return Response.json(200, {"@odata.context": f"{api_root}$metadata", "value": [
                 {"name": name, "kind": "EntitySet", "url": name} for name in FNO_ENTITY_SETS]})
+        if segment == "$batch":
+            return self.batch(request, "/data/")
         resource = parse_resource(segment)
         entity = FNO_ENTITY_SETS.get(resource.entity_set) if resource else None
         if entity is None:
@@ -58,6 +73,7 @@ class FnoService:
             (False, "POST"): lambda: self.writes.create(entity, request, api_root),
             (True, "GET"): lambda: get_single(self.store, entity, resource.key, request, api_root),
             (True, "PATCH"): lambda: self.writes.update(entity, resource.key, request),
+            (True, "PUT"): lambda: self.writes.update(entity, resource.key, request),
             (True, "DELETE"): lambda: self.writes.delete(entity, resource.key, request),
         }
         handler = handlers.get((resource.key is not None, request.method))

@@ -57,7 +57,7 @@ class FnoWrites:
         values = self._payload(entity, request)
         where = key_condition(entity, key, request)
         for name in entity.key:
-            if name in values and values[name].lower() != key[name].value.lower():
+            if name in values and str(values[name]).lower() != key[name].value.lower():
                 raise BadRequest(f"The key property '{name}' cannot be changed.", kind=ODATA_EXCEPTION)
             values.pop(name, None)
         with self.store.writing() as cur:
@@ -105,16 +105,24 @@ class FnoWrites:
         return BadRequest(f"Write failed for table row of type '{entity.entity_class}'. Infolog: Error: {infolog}", kind=WRITE_EXCEPTION)
 
 
+_BLANKS = {"string": "", "datetime": "1900-01-01T12:00:00Z", "date": "1900-01-01", "bool": False}
+
+
 def _default(entity: EntitySet, column: Column) -> object:
-    """Blank values as F&O stores them: '', 0, the first enum member."""
+    """Blank values as F&O stores them: '', 0, the 1900-01-01 "no date", the first enum member."""
     if column.type == "enum":
         return entity.enums[column.enum][0]
-    return "" if column.type == "string" else 0
+    return _BLANKS.get(column.type, 0)
 
 
-def _key_where(entity: EntitySet, key: dict[str, str]) -> exp.Expression:
-    return exp.and_(*(exp.EQ(this=exp.Lower(this=column_ref(entity.column(n))), expression=exp.Lower(this=exp.Literal.string(v)))
-                      for n, v in key.items()))
+def _key_where(entity: EntitySet, key: dict[str, object]) -> exp.Expression:
+    """The row with these key values; string keys compare case-insensitively, as SQL Server does."""
+    def same(name: str, value: object) -> exp.Expression:
+        column = entity.column(name)
+        if column.type in ("string", "enum"):
+            return exp.EQ(this=exp.Lower(this=column_ref(column)), expression=exp.Lower(this=exp.Literal.string(str(value))))
+        return exp.EQ(this=column_ref(column), expression=literal(column, value))
+    return exp.and_(*(same(name, value) for name, value in key.items()))
 
 
 def _plain(request: Request) -> Request:

@@ -34,8 +34,9 @@ _OPERATOR_KINDS = {"eq": "Equal", "ne": "NotEqual", "gt": "GreaterThan", "ge": "
 _STRING_FUNCTIONS = {"contains": "contains", "startswith": "starts_with", "endswith": "ends_with"}
 _LITERAL_TYPES = {"string": "Edm.String", "guid": "Edm.Guid", "datetime": "Edm.DateTimeOffset",
                   "date": "Edm.Date", "bool": "Edm.Boolean"}
-_ACCEPTS = {"string": {"string"}, "guid": {"guid"}, "datetime": {"datetime", "date"},
-            "int": {"number"}, "bigint": {"number"}, "decimal": {"number"}}
+_ACCEPTS = {"string": {"string"}, "guid": {"guid"}, "datetime": {"datetime", "date"}, "date": {"date"},
+            "int": {"number"}, "bigint": {"number"}, "decimal": {"number"}, "money": {"number"}, "real": {"number"},
+            "bool": {"bool"}}
 
 
 @dataclass(frozen=True)

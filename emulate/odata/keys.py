@@ -41,6 +41,10 @@ def parse_resource(segment: str) -> Resource | None:
     return Resource(match.group("set"), key)
 
 
-def format_key(values: dict[str, str]) -> str:
-    """`(name='v',other='w')` with quotes doubled."""
-    return "(" + ",".join(f"{name}='{value.replace(chr(39), chr(39) * 2)}'" for name, value in values.items()) + ")"
+def format_key(values: dict[str, object]) -> str:
+    """`(name='v',other=2)`: strings quoted with quotes doubled, numbers bare."""
+    def literal(value: object) -> str:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        return "'" + str(value).replace("'", "''") + "'"
+    return "(" + ",".join(f"{name}={literal(value)}" for name, value in values.items()) + ")"

@@ -29,8 +29,12 @@ def _fits(column: Column, value: object, entity: EntitySet) -> bool:
         return isinstance(value, str) and value in entity.enums[column.enum]
     if kind in ("int", "bigint"):
         return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "decimal":
+    if kind in ("decimal", "money", "real"):
         return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "date":
+        return isinstance(value, str) and _parses(dt.date.fromisoformat, value)
     if kind == "guid":
         return isinstance(value, str) and _parses(uuid.UUID, value)
     if kind == "datetime":

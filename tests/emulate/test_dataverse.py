@@ -22,7 +22,7 @@ def test_service_document_and_response_headers(sales, tenant):
 def test_paging_returns_every_account_once_with_reencodable_next_links(sales, tenant):
     prefer = {"Prefer": 'odata.include-annotations="*",odata.maxpagesize=50'}
     response = sales.get("accounts", params={"$select": "name"}, headers=prefer)
-    assert response.headers["Preference-Applied"] == "odata.maxpagesize=50"
+    assert response.headers["Preference-Applied"].split(",") == ["odata.maxpagesize=50", 'odata.include-annotations="*"']
     pages = [response.json()]
     while "@odata.nextLink" in pages[-1]:
         link = pages[-1]["@odata.nextLink"]
