@@ -20,6 +20,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/page_cost.py
+	$(PY) -m pytest -m slow -s $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .p2c

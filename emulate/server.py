@@ -11,7 +11,7 @@ import socket
 import ssl
 import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -97,7 +97,8 @@ class _Handler(BaseHTTPRequestHandler):
             origin=self.server.origin,
         )
         try:
-            response = self.server.app(request)
+            with self.server.serving():
+                response = self.server.app(request)
         except Exception as exc:  # the emulator's own bug: answer like a server would
             response = Response.json(500, {"error": {"code": "", "message": f"{type(exc).__name__}: {exc}"}})
         if response.delivery is None:
@@ -152,6 +153,24 @@ class _Server(ThreadingHTTPServer):
         self.origin = f"https://127.0.0.1:{self.server_address[1]}"
         self.connections: set[socket.socket] = set()
         self.stopping = threading.Event()  # wakes handlers that stall or trickle on purpose
+        self._busy = 0
+        self._idle = threading.Condition()
+
+    @contextlib.contextmanager
+    def serving(self) -> Iterator[None]:
+        """Count a request in flight, so stop() can wait until the app is done with the store."""
+        with self._idle:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> None:
+        with self._idle:
+            self._idle.wait_for(lambda: self._busy == 0, timeout=timeout)
 
     def finish_request(self, request, client_address) -> None:
         """Do the TLS handshake in the connection's own thread, not in accept()."""
@@ -192,3 +211,4 @@ class HttpsServer:
         self._server.shutdown()
         self._server.server_close()
         self._server.drop_connections()
+        self._server.wait_idle(timeout=10)  # requests still inside the app finish before the store closes
