@@ -20,6 +20,10 @@ from emulate.server import Request, Response
 
 _ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 _IGNORED_SCOPES = {"openid", "profile", "offline_access"}
+# The real services' resource identifiers (protocols.md 5.3). A client configured for a real org may ask
+# for these; each stands for one emulated service, and its token carries the identifier as asked.
+SALES_RESOURCE = "https://org.crm.dynamics.com"
+FNO_RESOURCE = "https://env.operations.dynamics.com"
 
 
 @dataclass(frozen=True)
@@ -38,10 +42,19 @@ class TokenAuthority:
     def __init__(self, registration: AppRegistration, lifetime_s: int) -> None:
         self.registration = registration
         self.lifetime_s = lifetime_s
-        self.resources: set[str] = set()
+        self.resources: set[str] = set()  # the emulated services' origins
+        self.aliases: dict[str, str] = {}  # a real resource identifier -> the origin it stands for
         self.origin = ""  # set by the tenant once the authority listens
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._kid = uuid.uuid4().hex
+
+    def register(self, origin: str, alias: str) -> None:
+        """A service at `origin` that tokens for the real resource `alias` are also good for."""
+        self.resources.add(origin)
+        self.aliases[alias] = origin
+
+    def _known(self, resource: str) -> bool:
+        return resource in self.resources or resource in self.aliases
 
     @property
     def url(self) -> str:
@@ -116,7 +129,7 @@ class TokenAuthority:
         resource = form.get("resource", "").rstrip("/")
         if not resource:
             raise TokenError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'resource'.")
-        if resource not in self.resources:
+        if not self._known(resource):
             raise TokenError(400, "invalid_resource", 500011, f"The resource principal named {resource} was not found in the tenant named {self.registration.tenant_id}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.")
         token, now = self._access_token(resource)
         lifetime = str(self.lifetime_s)
@@ -199,18 +212,19 @@ class TokenAuthority:
         if len(scopes) != 1 or not scopes[0].endswith("/.default"):
             raise TokenError(400, "invalid_scope", 1002012, f"The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).")
         resource = scopes[0].removesuffix("/.default").rstrip("/")
-        if resource not in self.resources:
+        if not self._known(resource):
             raise TokenError(400, "invalid_resource", 500011, f"The resource principal named {resource} was not found in the tenant named {self.registration.tenant_id}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.")
         return resource
 
     # -- used by the services -----------------------------------------------
     def verify(self, authorization: str | None, audience: str) -> dict:
-        """Claims of a valid bearer token for `audience`; `Unauthorized` otherwise."""
+        """Claims of a valid bearer token for `audience` (a service origin) or its real alias; `Unauthorized` otherwise."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Bearer token is missing.")
         try:
-            claims = jwt.decode(token.strip(), self._key.public_key(), algorithms=["RS256"], audience=audience,
+            claims = jwt.decode(token.strip(), self._key.public_key(), algorithms=["RS256"],
+                                audience=[audience, *(alias for alias, origin in self.aliases.items() if origin == audience)],
                                 issuer=self.issuer, options={"require": ["exp", "aud", "iss", "tid"]})
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"Bearer token is not valid: {exc}") from exc

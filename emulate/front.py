@@ -68,10 +68,15 @@ class ServiceFront:
         self.protection = ServiceProtection()
 
     def __call__(self, request: Request) -> Response:
+        started = time.perf_counter()
         current = self.dial.current
         if current.settings.quiet:
-            return self._serve(request, current.settings)
-        return self._through_front(request, current)
+            response = self._serve(request, current.settings)
+        else:
+            response = self._through_front(request, current)
+        # the server's own time, as F&O reports it (protocols.md 2.5); Dataverse gets it too, for benchmarks
+        response.headers["server-timing"] = f"dur={(time.perf_counter() - started) * 1000:.1f}"
+        return response
 
     def _serve(self, request: Request, settings: EmulatorSettings) -> Response:
         response = self.app(request)

@@ -23,6 +23,17 @@ class Lookup:
 
 
 @dataclass(frozen=True)
+class NavigationProperty:
+    """An F&O navigation property: the rows of entity set `target` whose columns match this row's (`on`)."""
+
+    name: str
+    target: str  # entity set name
+    on: tuple[tuple[str, str], ...]  # (column of this entity, column of the target)
+    single: bool  # single-valued (line -> header) or a collection (header -> lines)
+    partner: str = ""  # the target's navigation property back to this entity
+
+
+@dataclass(frozen=True)
 class Column:
     name: str
     type: str  # one of DUCKDB_TYPES
@@ -55,6 +66,7 @@ class EntitySet:
     entity_class: str = ""  # F&O: the X++ entity named in write errors
     table_label: str = ""  # F&O: "Customers (CustTable)" as infolog messages name it
     change_tracking: bool = False  # Dataverse: ChangeTrackingEnabled (odata.track-changes allowed)
+    navigations: tuple[NavigationProperty, ...] = ()  # F&O: declared navigation properties ($expand, $metadata)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {c.name: c for c in self.columns})

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 from sqlglot import exp
 
+from emulate.json_cache import RowTextCache
 from emulate.schema import DUCKDB_TYPES, Column, EntitySet
 
 Cursor = duckdb.DuckDBPyConnection
@@ -53,6 +54,7 @@ class Store:
         self._write_lock = threading.Lock()
         self._cursor_lock = threading.Lock()
         self._open = threading.local()  # this thread's open transaction, if any
+        self.row_texts = RowTextCache()  # served rows' JSON, reused while their version holds
 
     def close(self) -> None:
         self._con.close()
@@ -69,6 +71,21 @@ class Store:
             yield cursor
         finally:
             cursor.close()
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether this thread is inside a write transaction (whose rows may yet roll back)."""
+        return getattr(self._open, "cursor", None) is not None
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Cursor]:
+        """A cursor whose statements all see one committed state (a read transaction); not inside a write transaction."""
+        with self.reading() as cursor:
+            cursor.begin()
+            try:
+                yield cursor
+            finally:
+                cursor.rollback()
 
     @contextmanager
     def writing(self) -> Iterator[Cursor]:

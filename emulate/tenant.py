@@ -5,7 +5,7 @@ import uuid
 from pathlib import Path
 from types import TracebackType
 
-from emulate.authority import AppRegistration, TokenAuthority
+from emulate.authority import FNO_RESOURCE, SALES_RESOURCE, AppRegistration, TokenAuthority
 from emulate.catalog import DEFAULT_COMPANY, FNO_ENTITY_SETS, SALES_ENTITY_SETS
 from emulate.client_certificate import ClientCertificate, issue_client_certificate
 from emulate.dataverse.service import DataverseService
@@ -83,7 +83,8 @@ class EmulatedTenant:
                    "sales": HttpsServer(ServiceFront("sales", sales, authority, DATAVERSE, dial), context),
                    "fno": HttpsServer(ServiceFront("fno", fno, authority, FNO, dial), context)}
         authority.origin = servers["authority"].origin
-        authority.resources.update({servers["sales"].origin, servers["fno"].origin})
+        authority.register(servers["sales"].origin, SALES_RESOURCE)
+        authority.register(servers["fno"].origin, FNO_RESOURCE)
         for server in servers.values():
             server.start()
         return cls(store, authority, servers, sales, fno, ca_file, dial)

@@ -6,7 +6,7 @@ modified date-time (OrderCreationDateTime is the only stamp on orders).
 """
 
 from emulate.catalog.fno import FNO_ENUMS, amounts, enum, fno, record_ids, strings
-from emulate.schema import EntitySet
+from emulate.schema import EntitySet, NavigationProperty
 
 _DELIVERY = ("DeliveryAddressStreet", "DeliveryAddressStreetNumber", "DeliveryAddressCity", "DeliveryAddressStateId",
              "DeliveryAddressZipCode", "DeliveryAddressCountyId", "DeliveryAddressCountryRegionISOCode")
@@ -14,10 +14,29 @@ _INVOICE_ADDRESS = ("InvoiceAddressStreet", "InvoiceAddressStreetNumber", "Invoi
                     "InvoiceAddressZipCode", "InvoiceAddressCountyId", "InvoiceAddressCountryRegionISOCode")
 
 
-def _document(name: str, type_name: str, key: tuple[str, ...], entity_class: str, table_label: str, *columns) -> EntitySet:
+# Navigation properties as the real `$metadata` names them (SAP Cloud SDK client generated from an F&O
+# `$metadata`, github ntrtd/d365-agent asset/client/src/CdsSalesQuotationHeadersApi.ts, CdsSalesQuotationLinesApi.ts,
+# CdsSalesOrderHeadersApi.ts, CdsSalesOrderLinesV2.ts): header -> lines many, line -> header one. The invoice
+# entities (ExternallyMaintainedCustomerSalesInvoiceHeaders/Lines) declare none there, so none here.
+_QUOTATION_LINK = (("dataAreaId", "dataAreaId"), ("SalesQuotationNumber", "SalesQuotationNumber"))
+_ORDER_LINK = (("dataAreaId", "dataAreaId"), ("SalesOrderNumber", "SalesOrderNumber"))
+_QUOTATION_HEADER_NAVIGATIONS = (
+    NavigationProperty("CDSSalesQuotationLines", "CDSSalesQuotationLines", _QUOTATION_LINK, single=False,
+                       partner="CDSSalesQuotationHeader"),)
+_QUOTATION_LINE_NAVIGATIONS = (
+    NavigationProperty("CDSSalesQuotationHeader", "CDSSalesQuotationHeaders", _QUOTATION_LINK, single=True,
+                       partner="CDSSalesQuotationLines"),)
+_ORDER_HEADER_NAVIGATIONS = (
+    NavigationProperty("CDSSalesOrderLines", "CDSSalesOrderLines", _ORDER_LINK, single=False, partner="CDSSalesOrderHeader"),)
+_ORDER_LINE_NAVIGATIONS = (
+    NavigationProperty("CDSSalesOrderHeader", "CDSSalesOrderHeaders", _ORDER_LINK, single=True, partner="CDSSalesOrderLines"),)
+
+
+def _document(name: str, type_name: str, key: tuple[str, ...], entity_class: str, table_label: str, *columns,
+              navigations: tuple[NavigationProperty, ...] = ()) -> EntitySet:
     return EntitySet(name=name, type_name=f"Microsoft.Dynamics.DataEntities.{type_name}", table=f"fno_{name}", key=key,
                      enums=FNO_ENUMS, required=tuple(k for k in key if k != "dataAreaId"), entity_class=entity_class,
-                     table_label=table_label, columns=(*columns, *record_ids()))
+                     table_label=table_label, columns=(*columns, *record_ids()), navigations=navigations)
 
 
 QUOTATION_HEADERS = _document(
@@ -31,6 +50,7 @@ QUOTATION_HEADERS = _document(
     enum("AreTotalsCalculated", "NoYes"),
     *amounts("TotalDiscountAmount", "QuotationTotalAmount", "QuotationTotalTaxAmount", "QuotationTotalChargesAmount"),
     fno("QuotationCreationDateTime", "datetime", read_only=True),
+    navigations=_QUOTATION_HEADER_NAVIGATIONS,
 )
 
 QUOTATION_LINES = _document(
@@ -42,6 +62,7 @@ QUOTATION_LINES = _document(
     *amounts("RequestedSalesQuantity", "SalesPrice", "LineDiscountAmount", "LineDiscountPercentage", "FixedPriceCharges",
              "LineAmount"),
     fno("RequestedShippingDate", "datetime"),
+    navigations=_QUOTATION_LINE_NAVIGATIONS,
 )
 
 ORDER_HEADERS = _document(
@@ -61,6 +82,7 @@ ORDER_HEADERS = _document(
     *amounts("OrderTotalAmount", "TotalDiscountAmount", "OrderTotalDiscountAmount", "OrderTotalTaxAmount",
              "OrderHeaderTaxAmount", "OrderTotalChargesAmount"),
     fno("OrderCreationDateTime", "datetime", read_only=True),
+    navigations=_ORDER_HEADER_NAVIGATIONS,
 )
 
 ORDER_LINES = _document(
@@ -79,6 +101,7 @@ ORDER_LINES = _document(
     enum("AreSalesOrderTotalsUpdated", "NoYes", read_only=True),
     enum("AreTotalsCalculated", "NoYes", read_only=True),
     enum("SalesOrderOriginType", "SalesOriginType", read_only=True),
+    navigations=_ORDER_LINE_NAVIGATIONS,
 )
 
 INVOICE_HEADERS = _document(  # rows exist only for customers that are externally maintained

@@ -51,7 +51,7 @@ ACTIVE_INACTIVE = ((0, "Active"), (1, "Inactive"))
 ACCOUNTS = EntitySet(
     name="accounts", type_name="Microsoft.Dynamics.CRM.account", table="sales_accounts",
     change_tracking=True,  # ChangeTrackingEnabled: the P2C flows read it incrementally
-    key=("accountid",), alternate_keys=(("accountnumber",),),
+    key=("accountid",),  # no alternate key: P2C 15.0.0.2 removed msdynce_AccountNumber (p2c-mappings 1.2)
     columns=(
         Column("accountid", "guid", nullable=False),
         text("accountnumber", 20),  # P2C: required, ACC-#####-XXXXXX

@@ -53,9 +53,17 @@ class BulkActions:
                                            payload_values(self.store, entity, target), if_match="*")
                 return Response(204)
             else:
-                ids = [self.writes.upsert_row(entity, self._target_key(entity, target, by_reference=True),
-                                              payload_values(self.store, entity, target))[0] for target in targets]
+                ids = [self._upsert(entity, target) for target in targets]
         return Response.json(200, {"@odata.context": f"{api_root}$metadata#{_NAMESPACE}{name}Response", "Ids": ids})
+
+    def _upsert(self, entity: EntitySet, target: dict) -> str:
+        """One UpsertMultiple target. A create whose alternate-key columns are in both `@odata.id` and the body
+        fails on the real service (PowerPlatform-DataverseClient-Python PR #127: 400, 0x80040216); an update
+        ignores them."""
+        key = self._target_key(entity, target, by_reference=True)
+        if None not in key and set(key) & set(target) and not self.writes.exists(entity, key):
+            raise BadRequest("An unexpected error occurred.", code="0x80040216")
+        return self.writes.upsert_row(entity, key, payload_values(self.store, entity, target))[0]
 
     def _targets(self, entity: EntitySet, request: Request) -> list[dict]:
         body = request.json()

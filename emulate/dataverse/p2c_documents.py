@@ -25,10 +25,24 @@ FREIGHT_TAX = "Freight Tax"
 # Not verified against a live tenant: the platform refuses writes to a quote that is not a draft
 # ("Cannot Update a Read-Only Entity"); the code it answers with is our assumption.
 READ_ONLY_CODE = "0x80040203"
-# What a user fills in while an order is a draft; once activated, F&O owns the order and only
-# the integration's status, amount and address updates apply (decisions.md 6).
-ORDER_FIELDS_LOCKED_ON_ACTIVATION = ("name", "description", "_customerid_value", "_transactioncurrencyid_value",
-                                     "_pricelevelid_value", "ordernumber")
+# Once an order is activated (processing status past Draft) F&O owns it and only the integration's F&O -> Sales updates
+# apply (decisions.md 6; p2c-mappings.md 6 step 2: "form becomes read-only"). The emulator cannot tell the integration's
+# application user from a Sales user by the request: both call the Web API with the same kind of token, and the P2C
+# plug-ins read no header (MSCRM.BypassCustomPluginExecution would also skip the plug-ins the integration relies on, such
+# as the Freight Tax line). So it tells them apart by what they write:
+# * header: the integration changes only the fields of the F&O -> Sales header map (p2c-mappings.md 6b: status,
+#   fulfilment, addresses, dates, amounts) and may resend the others unchanged; any other change is a user's edit.
+#   The processing status never returns to Draft, and the state moves only to Active (the template default) or Invoiced.
+# * lines: the integration's line map sets msdynce_ismaintainedexternally = true on every line it writes
+#   (p2c-mappings.md 6b); a line created or changed without it is a user's edit. No one deletes a line or the order.
+ORDER_FIELDS_OF_THE_INTEGRATION = frozenset((
+    "msdynce_processingstatus", "statecode", "statuscode", "datefulfilled", "requestdeliveryby", "msdynce_misctax",
+    *(f"{side}_{part}" for side in ("shipto", "billto") for part in ("line1", "line2", "city", "stateorprovince", "postalcode", "country")),
+    "totallineitemamount", "totaldiscountamount", "discountamount", "discountpercentage", "freightamount", "totalamountlessfreight",
+    "totaltax", "totalamount",
+))
+ORDER_STATES_OF_THE_INTEGRATION = (0, 4)  # Active, Invoiced
+LINE_MARK_OF_THE_INTEGRATION = "msdynce_ismaintainedexternally"
 
 
 @dataclass(frozen=True)
@@ -59,9 +73,8 @@ def refuse_read_only_quote(cur: Cursor, quote_id: str | None, values: dict | Non
 
 
 def check_order_update(cur: Cursor, order_id: str, values: dict) -> None:
-    """Activation needs externally maintained products only; an activated order keeps what Sales entered."""
-    order = rows.fetch(cur, SALES_ORDERS, order_id, "msdynce_processingstatus", "msdynce_hasexternallymaintainedproductsonly",
-                       "msdynce_ismaintainedexternally", *ORDER_FIELDS_LOCKED_ON_ACTIVATION)
+    """Activation needs externally maintained products only; an activated order takes only the integration's updates."""
+    order = rows.fetch(cur, SALES_ORDERS, order_id, *(c.name for c in SALES_ORDERS.served if not c.read_only))
     if order["msdynce_processingstatus"] == DRAFT:
         if values.get("msdynce_processingstatus") == ACTIVE:
             ordernumber = values.get("ordernumber", order["ordernumber"])
@@ -69,10 +82,45 @@ def check_order_update(cur: Cursor, order_id: str, values: dict) -> None:
                 raise BadRequest("The order can be activated only when it has an order ID and all its products are maintained "
                                  "externally (no write-in products).", code=PLUGIN_ERROR)
         return
-    changed = [n for n in ORDER_FIELDS_LOCKED_ON_ACTIVATION if n in values and _differs(values[n], order[n])]
-    if changed:
-        raise BadRequest(f"The order is activated and maintained in Finance and Operations; {', '.join(changed)} "
+    changed = [n for n in values if n in order and _differs(values[n], order[n])]
+    locked = [n for n in changed if n not in ORDER_FIELDS_OF_THE_INTEGRATION]
+    if locked:
+        raise BadRequest(f"The order is activated and maintained in Finance and Operations; {', '.join(locked)} "
                          "can no longer be changed in Sales.", code=PLUGIN_ERROR)
+    if "msdynce_processingstatus" in changed and values["msdynce_processingstatus"] == DRAFT:
+        raise BadRequest("The order is activated and maintained in Finance and Operations; it cannot be set back to Draft.",
+                         code=PLUGIN_ERROR)
+    if "statecode" in changed and values["statecode"] not in ORDER_STATES_OF_THE_INTEGRATION:
+        raise BadRequest("The order is activated and maintained in Finance and Operations; it cannot be submitted, canceled "
+                         "or fulfilled in Sales.", code=PLUGIN_ERROR)
+
+
+def refuse_locked_order_line(cur: Cursor, order_id: str | None, values: dict | None) -> None:
+    """A line of an activated order: written only by the integration (`values` marked), never deleted (`values` None)."""
+    if order_id is None or not _is_activated(cur, order_id):
+        return
+    if values is None:
+        raise BadRequest("The order is activated and maintained in Finance and Operations; its lines cannot be deleted in Sales.",
+                         code=PLUGIN_ERROR)
+    if values.get(LINE_MARK_OF_THE_INTEGRATION) is not True:
+        raise BadRequest("The order is activated and maintained in Finance and Operations; its lines cannot be added or "
+                         "changed in Sales.", code=PLUGIN_ERROR)
+
+
+def refuse_deleting_activated_order(cur: Cursor, order_id: str) -> None:
+    if _is_activated(cur, order_id):
+        raise BadRequest("The order is activated and maintained in Finance and Operations; it cannot be deleted in Sales.",
+                         code=PLUGIN_ERROR)
+
+
+def _is_activated(cur: Cursor, order_id: str) -> bool:
+    order = rows.fetch(cur, SALES_ORDERS, order_id, "msdynce_processingstatus")
+    return order is not None and order["msdynce_processingstatus"] != DRAFT
+
+
+def delete_lines(cur: Cursor, lines: Lines, header_id: str, now: dt.datetime) -> None:
+    """The header's lines go with it (the platform's cascade delete), each logged for change tracking."""
+    rows.delete(cur, lines.entity, rows.eq(lines.entity, lines.parent, header_id), now)
 
 
 def submit_order_lines(cur: Cursor, order_id: str, now: dt.datetime) -> None:

@@ -20,8 +20,8 @@ from emulate.errors import BadRequest, NotFound
 from emulate.metadata.dataverse import logical_name
 from emulate.odata.filter import FilterRules, parse_filter
 from emulate.odata.keys import KeyValue
-from emulate.odata.query import (Expansion, column_ref, context_suffix, count_select, page_json, page_select, parse_count, parse_expand,
-                                 parse_orderby, parse_select, wants_count)
+from emulate.odata.query import (Expansion, cacheable, cached_page, column_ref, context_suffix, count_select, page_body, page_json,
+                                 page_select, parse_count, parse_expand, parse_orderby, parse_select, picked_rows, row_texts, wants_count)
 from emulate.catalog import SALES_ENTITY_SETS
 from emulate.schema import DUCKDB_TYPES, Column, EntitySet
 from emulate.server import Request, Response
@@ -79,10 +79,22 @@ def _shape_of(entity: EntitySet, select: str | None, expand: str | None, annotat
     return _Shape(selected, expansions, AnnotationFilter(annotations), context_suffix(entity, selected, select, expansions))
 
 
+@dataclass(frozen=True, eq=False)
+class _PageShape:
+    """One request shape's page, parsed: its rows' members, condition and order (one object per shape, hashed by identity)."""
+
+    entity: EntitySet
+    fields: list
+    where: exp.Expression | None
+    order: list
+    size: int
+    offset: int
+
+
 @functools.lru_cache(maxsize=512)
-def _page_sql(entity_name: str, select: str | None, expand: str | None, annotations: str | None, filter_text: str | None,
-              orderby: str | None, size: int, offset: int, keyset: bool) -> str:
-    """The page query of one request shape, compiled once; with `keyset` the previous page's last key is its parameter."""
+def _page_shape(entity_name: str, select: str | None, expand: str | None, annotations: str | None, filter_text: str | None,
+                orderby: str | None, size: int, offset: int, keyset: bool) -> _PageShape:
+    """With `keyset` the previous page's last key is the page queries' parameter."""
     entity = SALES_ENTITY_SETS[entity_name]
     key = entity.column(entity.key[0])
     where = parse_filter(filter_text, entity, RULES) if filter_text else None
@@ -90,8 +102,22 @@ def _page_sql(entity_name: str, select: str | None, expand: str | None, annotati
         after = exp.GT(this=column_ref(key), expression=exp.cast(exp.Placeholder(), DUCKDB_TYPES[key.type]))
         where = after if where is None else exp.and_(exp.Paren(this=where), after)
     fields = _shape_of(entity, select, expand, annotations).fields(entity)
-    order = parse_orderby(orderby, entity, RULES)
-    return sql(page_json(entity, fields, where, order, size, offset, key=exp.cast(column_ref(key), "VARCHAR")))
+    return _PageShape(entity, fields, where, parse_orderby(orderby, entity, RULES), size, offset)
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_page_sql(page: _PageShape) -> tuple[str, str] | None:
+    """(pick, texts) queries of a page served from the row-text cache, or None when its rows read other rows."""
+    if not cacheable(page.entity, page.fields):
+        return None
+    return sql(picked_rows(page.entity, page.where, page.order, page.size + 1, page.offset)), sql(row_texts(page.entity, page.fields))
+
+
+@functools.lru_cache(maxsize=512)
+def _page_sql(page: _PageShape) -> str:
+    """The page as JSON, rows found and first and last key, in one row."""
+    key = exp.cast(column_ref(page.entity.column(page.entity.key[0])), "VARCHAR")
+    return sql(page_json(page.entity, page.fields, page.where, page.order, page.size, page.offset, key=key))
 
 
 def single_json(store: Store, entity: EntitySet, where: exp.Expression, request: Request, api_root: str) -> str | None:
@@ -108,8 +134,19 @@ def get_single(store: Store, entity: EntitySet, key: dict[str | None, KeyValue],
     body = single_json(store, entity, key_condition(entity, key), request, api_root)
     if body is None:
         raise missing(entity, key)
-    applied = _annotations_applied(parse_prefer(request.header_values("Prefer")))
-    return Response.raw_json(200, body, preference_applied(applied))
+    preferences = parse_prefer(request.header_values("Prefer"))
+    if _not_modified(request, preferences, body):
+        return Response(304, headers={"Content-Type": "application/json"})
+    return Response.raw_json(200, body, preference_applied(_annotations_applied(preferences)))
+
+
+def _not_modified(request: Request, preferences: dict[str, str], body: str) -> bool:
+    """`If-None-Match` names the row's current ETag; never with `$expand` or annotations
+    (perform-conditional-operations-using-web-api.md, "Conditional retrievals")."""
+    if_none_match = request.headers.get("If-None-Match")
+    if not if_none_match or request.param("$expand") is not None or "odata.include-annotations" in preferences:
+        return False
+    return json.loads(body).get("@odata.etag") in {tag.strip() for tag in if_none_match.split(",")}
 
 
 def get_count(store: Store, entity: EntitySet, request: Request, changes: ChangeTracking) -> Response:
@@ -148,17 +185,28 @@ def get_collection(store: Store, entity: EntitySet, request: Request, api_root: 
 
     order = parse_orderby(request.param("$orderby"), entity, RULES)
     filter_text = request.param("$filter")
-    where = parse_filter(filter_text, entity, RULES) if filter_text else None  # checked here, compiled once in _page_sql
+    where = parse_filter(filter_text, entity, RULES) if filter_text else None  # checked here, compiled once in _page_shape
     top = None if requested_size else parse_count("$top", request.param("$top"), RULES)
     size = min(top, MAX_PAGE_SIZE) if top is not None else (requested_size or MAX_PAGE_SIZE)
     page_number = skiptoken.page_number if skiptoken else 1
     keyset = skiptoken is not None and not order  # the key order pages by the last key seen, any other by offset
     offset = (page_number - 1) * size if skiptoken and order else 0
-    query = _page_sql(entity.name, request.param("$select"), request.param("$expand"), preferences.get("odata.include-annotations"),
-                      filter_text, request.param("$orderby"), size, offset, keyset)
+    page_shape = _page_shape(entity.name, request.param("$select"), request.param("$expand"), preferences.get("odata.include-annotations"),
+                             filter_text, request.param("$orderby"), size, offset, keyset)
+    parameters = [skiptoken.last] if keyset else []
     with store.reading() as cur:
         snapshot = (skiptoken.tracking if skiptoken and skiptoken.tracking else changes.current(cur, entity).text) if tracking else None
-        page, fetched, first, last = cur.execute(query, [skiptoken.last] if keyset else []).fetchone()
+    cached = None if store.in_transaction else _cached_page_sql(page_shape)  # a write transaction's rows may yet roll back
+    if cached is not None:
+        pick, texts = cached
+        rows, picked = cached_page(store, texts, pick, texts, parameters, size)
+        fetched = len(picked)
+        first, last = (picked[0][0], picked[size - 1][0]) if fetched > size else (None, None)
+    else:
+        with store.reading() as cur:
+            page, fetched, first, last = cur.execute(_page_sql(page_shape), parameters).fetchone()
+        rows = [page] if page else []
+    with store.reading() as cur:
         total = cur.execute(sql(count_select(entity, where))).fetchone()[0] if wants_count(request.param("$count"), RULES) else None
 
     head = ['{"@odata.context":' + json.dumps(f"{api_root}$metadata#{shape.context}"), *_count_members(total, shape.annotations)]
@@ -168,7 +216,7 @@ def get_collection(store: Store, entity: EntitySet, request: Request, api_root: 
         tail = ',"@odata.nextLink":' + json.dumps(_link(request, "$skiptoken", skip))
     elif snapshot:
         tail = ',"@odata.deltaLink":' + json.dumps(_link(request, "$deltatoken", snapshot))
-    body = b"".join([(",".join(head) + ',"value":[').encode(), page or b"", ("]" + tail + "}").encode()])
+    body = page_body(",".join(head) + ',"value":[', rows, "]" + tail + "}")
     return Response(200, body, {"Content-Type": "application/json; charset=utf-8", **preference_applied(applied)})
 
 

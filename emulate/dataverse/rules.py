@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from emulate.catalog import CONTACTS, SALES_ORDER_DETAILS, SALES_ORDERS
+from emulate.dataverse import choices
 from emulate.dataverse import p2c_documents as documents
 from emulate.dataverse import p2c_parties as parties
 from emulate.dataverse import rule_rows as rows
@@ -29,6 +30,7 @@ class RuleContext:
 
 def before_create(cur: Cursor, entity: EntitySet, values: dict, ctx: RuleContext) -> None:
     """Fill what the platform and the P2C plug-ins fill before a record is created (PreOperation…Create)."""
+    choices.check_state_and_status(entity, values[entity.key[0]], values, None)
     assign_number(cur, entity.name, values, ctx.seed)
     if entity is CONTACTS:
         parties.fill_contact(cur, values, None)
@@ -41,11 +43,17 @@ def before_create(cur: Cursor, entity: EntitySet, values: dict, ctx: RuleContext
             documents.refuse_read_only_quote(cur, values.get(lines.parent))
         documents.fill_line(cur, lines, values, None)
         if entity is SALES_ORDER_DETAILS:
+            documents.refuse_locked_order_line(cur, values.get(lines.parent), values)
             documents.refuse_second_freight_tax(cur, values.get(lines.parent), values.get(entity.key[0]), values)
 
 
 def before_update(cur: Cursor, entity: EntitySet, row_id: str, values: dict, ctx: RuleContext) -> None:
     """Refuse or complete an update before it is stored (PreOperation…Update)."""
+    if "statuscode" in values and "statecode" not in values and entity.column("statecode"):
+        stored_state = rows.fetch(cur, entity, row_id, "statecode")["statecode"]
+    else:
+        stored_state = None
+    choices.check_state_and_status(entity, row_id, values, stored_state)
     if entity is CONTACTS:
         parties.fill_contact(cur, values, rows.fetch(cur, CONTACTS, row_id, "firstname", "lastname"))
     elif entity.name == "quotes":
@@ -59,6 +67,8 @@ def before_update(cur: Cursor, entity: EntitySet, row_id: str, values: dict, ctx
             documents.refuse_read_only_quote(cur, current[lines.parent])
         documents.fill_line(cur, lines, values, current)
         if entity is SALES_ORDER_DETAILS:
+            for order in {current[lines.parent], values.get(lines.parent, current[lines.parent])}:
+                documents.refuse_locked_order_line(cur, order, values)
             documents.refuse_second_freight_tax(cur, values.get(lines.parent, current[lines.parent]), row_id, values)
 
 
@@ -84,11 +94,19 @@ def after_write(cur: Cursor, entity: EntitySet, row_id: str, ctx: RuleContext) -
 
 
 def before_delete(cur: Cursor, entity: EntitySet, row_id: str, ctx: RuleContext) -> None:
-    """Refuse a delete, or tidy related rows, before the row goes."""
+    """Refuse a delete, or tidy related rows, before the row goes: a header takes its lines with it."""
+    if entity is SALES_ORDERS:
+        documents.refuse_deleting_activated_order(cur, row_id)
+    header_lines = documents.LINES_OF_HEADER.get(entity.name)
+    if header_lines is not None:
+        documents.delete_lines(cur, header_lines, row_id, ctx.now)
+        return
     lines = documents.LINES_OF.get(entity.name)
     if lines is None or lines is documents.INVOICE_LINES:
         return
     parent = rows.fetch(cur, entity, row_id, lines.parent)[lines.parent]
     if lines is documents.QUOTE_LINES:
         documents.refuse_read_only_quote(cur, parent)
+    if entity is SALES_ORDER_DETAILS:
+        documents.refuse_locked_order_line(cur, parent, None)
     documents.maintain_products_flag(cur, lines, parent, ctx.now, leaving=row_id)

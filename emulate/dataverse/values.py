@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 from sqlglot import exp
 
 from emulate.catalog import SALES_ENTITY_SETS
+from emulate.dataverse.choices import check_choice, fill_default_status
 from emulate.dataverse.reads import RULES, key_condition, logical_name, missing
 from emulate.errors import BadRequest
 from emulate.odata.keys import KeyValue, parse_resource
@@ -43,6 +44,7 @@ def payload_values(store: Store, entity: EntitySet, body: object) -> dict:
         if column.read_only:
             continue
         values[name] = column_value(entity, name, value)
+    fill_default_status(entity, values)
     return values
 
 
@@ -50,6 +52,7 @@ def column_value(entity: EntitySet, name: str, value: object) -> object:
     """`value` checked for the (writable, non-lookup) column `name`."""
     column = entity.column(name)
     checked = coerce(column, value, entity, RULES)
+    check_choice(entity, name, checked)
     if column.max_length and isinstance(value, str) and len(value) > column.max_length:
         raise BadRequest(f"A validation error occurred. The length of the '{name}' attribute of the '{logical_name(entity)}' entity exceeded the maximum allowed length of '{column.max_length}'.", code="0x80044331")
     return checked

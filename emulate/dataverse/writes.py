@@ -100,9 +100,10 @@ class DataverseWrites:
     def create_row(self, entity: EntitySet, values: dict) -> str:
         """Insert one row from checked values; its primary key."""
         key_name = entity.key[0]
+        chosen = bool(values.get(key_name))  # a key the client chose may be taken; a fresh uuid4 is not
         values[key_name] = values.get(key_name) or str(uuid.uuid4())
         with self.store.writing() as cur:
-            if _exists(cur, entity, _by_id(entity, values[key_name])):
+            if chosen and _exists(cur, entity, _by_id(entity, values[key_name])):
                 raise PreconditionFailed("A record with matching key values already exists.", code="0x80040237")
             self._insert(cur, entity, values)
         return values[key_name]
@@ -118,8 +119,9 @@ class DataverseWrites:
                     raise missing(entity, key)
                 if None in key:
                     values[key_name] = key[None].value
-                else:  # an alternate key: its values come from the URL
-                    values.update({name: part.value for name, part in key.items()})
+                else:  # an alternate key: values in the body win, the URL's fill the gaps (use-upsert-insert-update-record.md)
+                    for name, part in key.items():
+                        values.setdefault(name, part.value)
                     values[key_name] = values.get(key_name) or str(uuid.uuid4())
                 self._insert(cur, entity, values)
                 return values[key_name], True
@@ -131,6 +133,11 @@ class DataverseWrites:
                 values.pop(name, None)  # key values in the body are ignored on update
             self._update(cur, entity, row_id, values)
             return row_id, False
+
+    def exists(self, entity: EntitySet, key: dict[str | None, KeyValue]) -> bool:
+        """Whether the row `key` names is there."""
+        with self.store.writing() as cur:
+            return self._current(cur, entity, key) is not None
 
     def delete_row(self, entity: EntitySet, key: dict[str | None, KeyValue], *, if_match: str | None = None) -> None:
         """Delete the row `key` names; 404 if there is none, 412 if `if_match` is stale."""

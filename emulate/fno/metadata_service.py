@@ -10,7 +10,7 @@ from emulate.catalog import FNO_ENTITY_SETS
 from emulate.catalog import fno_documents
 from emulate.errors import NotFound
 from emulate.metadata.csdl import fno_enums
-from emulate.schema import Column, EntitySet
+from emulate.schema import Column, EntitySet, NavigationProperty
 from emulate.server import Request, Response
 
 _PATH = re.compile(r"/Metadata/(?P<set>DataEntities|PublicEntities|PublicEnumerations)(?:\('(?P<key>(?:[^']|'')*)'\))?/?")
@@ -57,6 +57,19 @@ def _property(entity: EntitySet, column: Column) -> dict:
     }
 
 
+def _navigation(navigation: NavigationProperty) -> dict:
+    """One of PublicEntities' NavigationProperties, in the shape d365fo-client reads (Name, RelatedEntity,
+    RelatedRelationName, Cardinality, Constraints of `ReferentialConstraint` records)."""
+    return {
+        "Name": navigation.name,
+        "RelatedEntity": public_name(FNO_ENTITY_SETS[navigation.target]),
+        "RelatedRelationName": navigation.partner,
+        "Cardinality": "Single" if navigation.single else "Multiple",
+        "Constraints": [{"@odata.type": "#Microsoft.Dynamics.Metadata.ReferentialConstraint", "Property": ours,
+                         "ReferencedProperty": theirs} for ours, theirs in navigation.on],
+    }
+
+
 def public_entity(entity: EntitySet) -> dict:
     return {
         "Name": public_name(entity),
@@ -65,7 +78,7 @@ def public_entity(entity: EntitySet) -> dict:
         "IsReadOnly": False,
         "ConfigurationEnabled": True,
         "Properties": [_property(entity, column) for column in entity.served],
-        "NavigationProperties": [],
+        "NavigationProperties": [_navigation(navigation) for navigation in entity.navigations],
         "PropertyGroups": [],
         "Actions": [],
     }

@@ -1,23 +1,25 @@
 """F&O reads: company scoping, server paging with `$skip` next links, `$count`, `$expand`, GET by key (protocols.md 2.1, 2.2)."""
 
+import functools
 import json
 import re
 from urllib.parse import quote
 
 from sqlglot import exp
 
-from emulate.catalog import DEFAULT_COMPANY
+from emulate.catalog import DEFAULT_COMPANY, FNO_ENTITY_SETS
 from emulate.errors import BadRequest, NotFound
 from emulate.odata.filter import FilterRules, parse_filter
 from emulate.odata.keys import KeyValue
-from emulate.odata.query import (Navigation, column_fields, column_ref, context_suffix, count_select, expansion_field, page_json,
-                                 page_select, parse_count, parse_expand, parse_orderby, parse_select, wants_count)
+from emulate.odata.query import (Navigation, cacheable, cached_page, column_fields, column_ref, context_suffix, count_select,
+                                 expansion_field, page_body, page_json, page_select, parse_count, parse_expand, parse_orderby, parse_select,
+                                 picked_rows, row_texts, wants_count)
 from emulate.schema import Column, EntitySet
 from emulate.server import Request, Response
 from emulate.store import Store, literal, sql
 
 ODATA_EXCEPTION = "Microsoft.OData.ODataException"
-RULES = FilterRules(string_functions=False, wildcard_eq=True, error_kind=ODATA_EXCEPTION)
+RULES = FilterRules(string_functions=False, wildcard_eq=True, arithmetic=True, error_kind=ODATA_EXCEPTION)
 _QUERY_OPTIONS = {"$select", "$filter", "$orderby", "$top", "$skip", "$count", "$expand"}
 
 
@@ -37,9 +39,11 @@ def cross_company(request: Request) -> bool:
 
 def company_scope(request: Request) -> exp.Expression | None:
     """Without `cross-company=true` only the default company is visible."""
-    if cross_company(request):
-        return None
-    return exp.EQ(this=exp.column("dataAreaId", quoted=True), expression=exp.Literal.string(DEFAULT_COMPANY))
+    return _company_scope(cross_company(request))
+
+
+def _company_scope(cross: bool) -> exp.Expression | None:
+    return None if cross else exp.EQ(this=exp.column("dataAreaId", quoted=True), expression=exp.Literal.string(DEFAULT_COMPANY))
 
 
 def key_condition(entity: EntitySet, key: dict[str | None, KeyValue], request: Request) -> exp.Expression:
@@ -61,19 +65,30 @@ def _key_part(column: Column, value: KeyValue) -> exp.Expression:
 
 
 def navigation(entity: EntitySet, name: str) -> Navigation | None:
-    """A navigation property of the data entity; the catalog declares none yet, so every `$expand` is refused."""
-    return None
+    """The navigation property `name` (case-sensitive) the catalog declares on `entity`, or None (the `$expand` is refused).
+
+    The expanded rows share the row's dataAreaId through the link columns, so they stay within its company.
+    """
+    declared = next((n for n in entity.navigations if n.name == name), None)
+    if declared is None:
+        return None
+    return Navigation(declared.name, FNO_ENTITY_SETS[declared.target], declared.on, declared.single)
 
 
 def _fields(entity: EntitySet, request: Request):
     """(selected columns, expansions, JSON members) of each served row."""
     selected = parse_select(request.param("$select"), entity, RULES)
     expansions = parse_expand(request.param("$expand"), entity, RULES, lambda name: navigation(entity, name))
-    fields = [("@odata.etag", etag(entity)), *column_fields(selected or list(entity.served))]
+    fields = _row_fields(entity, selected)
     for expansion in expansions:
         inner = [("@odata.etag", etag(expansion.navigation.target)), *column_fields(expansion.columns)]
         fields.append(expansion_field(expansion, inner))
     return selected, expansions, fields
+
+
+def _row_fields(entity: EntitySet, selected: list[Column] | None):
+    """The etag, then the selected (or every) column."""
+    return [("@odata.etag", etag(entity)), *column_fields(selected or list(entity.served))]
 
 
 def single_json(store: Store, entity: EntitySet, where: exp.Expression, request: Request, api_root: str) -> str | None:
@@ -104,9 +119,16 @@ def get_collection(store: Store, entity: EntitySet, request: Request, api_root: 
     top = parse_count("$top", request.param("$top"), RULES)
     size = page_size if top is None else min(top, page_size)
 
-    query = page_json(entity, fields, where, order, size, skip)
+    if cacheable(entity, fields) and not store.in_transaction:  # a write transaction's rows may yet roll back
+        pick, texts = _cached_page_sql(entity.name, request.param("$select"), request.param("$filter"), request.param("$orderby"),
+                                       cross_company(request), size, skip)
+        rows, picked = cached_page(store, texts, pick, texts, [], size)
+        fetched = len(picked)
+    else:
+        with store.reading() as cur:
+            page, fetched, _, _ = cur.execute(sql(page_json(entity, fields, where, order, size, skip))).fetchone()
+        rows = [page] if page else []
     with store.reading() as cur:
-        page, fetched, _, _ = cur.execute(sql(query)).fetchone()
         total = cur.execute(sql(count_select(entity, where))).fetchone()[0] \
             if wants_count(request.param("$count"), RULES) else None
     context = f"{api_root}$metadata#{context_suffix(entity, selected, request.param('$select'), expansions)}"
@@ -114,8 +136,19 @@ def get_collection(store: Store, entity: EntitySet, request: Request, api_root: 
     tail = ""
     if fetched > size and (top is None or top > size):
         tail = ',"@odata.nextLink":' + json.dumps(_next_link(request, skip + size, None if top is None else top - size))
-    body = b"".join([(",".join(head) + ',"value":[').encode(), page or b"", ("]" + tail + "}").encode()])
+    body = page_body(",".join(head) + ',"value":[', rows, "]" + tail + "}")
     return Response(200, body, {"Content-Type": "application/json; charset=utf-8"})
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_page_sql(entity_name: str, select: str | None, filter_text: str | None, orderby: str | None, cross: bool,
+                     size: int, skip: int) -> tuple[str, str]:
+    """(pick, texts) queries of a page of rows without expansions, compiled once per request shape."""
+    entity = FNO_ENTITY_SETS[entity_name]
+    fields = _row_fields(entity, parse_select(select, entity, RULES))
+    where = _where_of(entity, filter_text, cross)
+    order = parse_orderby(orderby, entity, RULES)
+    return sql(picked_rows(entity, where, order, size + 1, skip)), sql(row_texts(entity, fields))
 
 
 def get_count(store: Store, entity: EntitySet, request: Request) -> Response:
@@ -129,9 +162,12 @@ def get_count(store: Store, entity: EntitySet, request: Request) -> Response:
 
 
 def _where(entity: EntitySet, request: Request) -> exp.Expression | None:
+    return _where_of(entity, request.param("$filter"), cross_company(request))
+
+
+def _where_of(entity: EntitySet, filter_text: str | None, cross: bool) -> exp.Expression | None:
     """`$filter` within the visible companies."""
-    filter_text = request.param("$filter")
-    conditions = [c for c in (parse_filter(filter_text, entity, RULES) if filter_text else None, company_scope(request)) if c is not None]
+    conditions = [c for c in (parse_filter(filter_text, entity, RULES) if filter_text else None, _company_scope(cross)) if c is not None]
     return exp.and_(*(exp.Paren(this=c) for c in conditions)) if conditions else None
 
 

@@ -38,6 +38,17 @@ def document_number(cur: Cursor, sequence: str, prefix: str) -> str:
     return f"{prefix}-{Store.next_value(cur, sequence):06d}"
 
 
+def assign_document_number(cur: Cursor, entity: EntitySet, values: dict) -> None:
+    """A quotation or order created without its number gets the next one of its number sequence.
+
+    Writes call this before checking mandatory fields: the number is the entity key, filled by F&O when left empty.
+    """
+    if entity.name in NUMBER_SEQUENCES:
+        field, prefix, sequence = NUMBER_SEQUENCES[entity.name]
+        if not values.get(field):
+            values[field] = document_number(cur, sequence, prefix)
+
+
 def before_create(cur: Cursor, entity: EntitySet, values: dict) -> None:
     """Fill what F&O fills on insert: party and document numbers, dates, customer facts, line prices."""
     for column in entity.columns:
@@ -45,10 +56,7 @@ def before_create(cur: Cursor, entity: EntitySet, values: dict) -> None:
             values[column.name] = rows.EMPTY_DATE
     if "PartyNumber" in values and not values["PartyNumber"]:
         values["PartyNumber"] = f"{Store.next_value(cur, PARTY_SEQUENCE):09d}"
-    if entity.name in NUMBER_SEQUENCES:
-        field, prefix, sequence = NUMBER_SEQUENCES[entity.name]
-        if not values.get(field):
-            values[field] = document_number(cur, sequence, prefix)
+    assign_document_number(cur, entity, values)
     if entity is ORDER_HEADERS:
         _fill_order_header(cur, values)
         values["OrderCreationDateTime"] = now()

@@ -31,11 +31,12 @@ class FnoWrites:
         values["dataAreaId"] = (values["dataAreaId"] or DEFAULT_COMPANY).lower()
         if values["dataAreaId"] not in COMPANIES:
             raise self._write_failed(entity, f"Company '{values['dataAreaId']}' does not exist.")
-        for name in entity.required:
-            if not values[name]:
-                raise self._write_failed(entity, f"Field '{entity.column(name).label}' must be filled in.")
-        key = {name: values[name] for name in entity.key}
         with self.store.writing() as cur:
+            rules.assign_document_number(cur, entity, values)
+            for name in entity.required:
+                if not values[name]:
+                    raise self._write_failed(entity, f"Field '{entity.column(name).label}' must be filled in.")
+            key = {name: values[name] for name in entity.key}
             exists = cur.execute(sql(exp.select(exp.Literal.number(1)).from_(exp.to_table(entity.table, quoted=True))
                                      .where(_key_where(entity, key)))).fetchone()
             if exists:
@@ -54,12 +55,20 @@ class FnoWrites:
         return Response.raw_json(201, body, {"Location": location, "ETag": _etag_of(body)})
 
     def update(self, entity: EntitySet, key: dict[str | None, KeyValue], request: Request) -> Response:
+        """PATCH merges the body into the row; PUT replaces it: what the body leaves out goes back to
+        its blank value (OData 4.0 part 1, 11.4.3), and required fields must then still be filled in."""
         values = self._payload(entity, request)
         where = key_condition(entity, key, request)
         for name in entity.key:
             if name in values and str(values[name]).lower() != key[name].value.lower():
                 raise BadRequest(f"The key property '{name}' cannot be changed.", kind=ODATA_EXCEPTION)
             values.pop(name, None)
+        if request.method == "PUT":
+            values = {column.name: _default(entity, column) for column in entity.served
+                      if column.name not in entity.key and not column.read_only} | values
+            for name in entity.required:
+                if name not in entity.key and not values[name]:
+                    raise self._write_failed(entity, f"Field '{entity.column(name).label}' must be filled in.")
         with self.store.writing() as cur:
             self._check_version(cur, entity, where, request)
             plain_key = {name: part.value for name, part in key.items()}

@@ -4,7 +4,8 @@ Dataverse: namespace `Microsoft.Dynamics.CRM` (alias `mscrm`), container `System
 named by logical name with their key, lookup `_x_value` properties and navigation properties,
 alternate keys as `OData.Community.Keys.V1.AlternateKeys`, and with `?annotations=true` the
 `Org.OData.Capabilities.V1.ChangeTracking` annotation on change-tracked entity sets (D7, D14).
-F&O: namespace `Microsoft.Dynamics.DataEntities`, the entity types, their EnumTypes, container `Resources`.
+F&O: namespace `Microsoft.Dynamics.DataEntities`, the entity types with their navigation properties,
+their EnumTypes, container `Resources` with navigation property bindings.
 """
 
 from collections.abc import Iterable
@@ -112,17 +113,33 @@ def fno_enums(entity_sets: Iterable[EntitySet]) -> dict[str, tuple[str, ...]]:
     return enums
 
 
+def _fno_navigations(element: ET.Element, entity: EntitySet, by_name: dict[str, EntitySet]) -> None:
+    """`NavigationProperty` elements (with Partner) as F&O declares them; single-valued ones carry their referential constraints."""
+    for navigation in entity.navigations:
+        target = by_name[navigation.target].type_name
+        attributes = {"Name": navigation.name, "Type": target if navigation.single else f"Collection({target})"}
+        if navigation.partner:
+            attributes["Partner"] = navigation.partner
+        nav_element = ET.SubElement(element, "NavigationProperty", attributes)
+        if navigation.single:
+            for ours, theirs in navigation.on:
+                ET.SubElement(nav_element, "ReferentialConstraint", Property=ours, ReferencedProperty=theirs)
+
+
 def fno_csdl(entity_sets: Iterable[EntitySet]) -> bytes:
     entity_sets = list(entity_sets)
+    by_name = {entity.name: entity for entity in entity_sets}
     root, services = _document([])
     schema = ET.SubElement(services, "Schema", Namespace=FNO_NAMESPACE, xmlns=EDM)
     for entity in entity_sets:
-        _entity_type(schema, entity.type_name.rsplit(".", 1)[1], entity)
+        _fno_navigations(_entity_type(schema, entity.type_name.rsplit(".", 1)[1], entity), entity, by_name)
     for name, members in sorted(fno_enums(entity_sets).items()):
         enum = ET.SubElement(schema, "EnumType", Name=name)
         for value, member in enumerate(members):
             ET.SubElement(enum, "Member", Name=member, Value=str(value))
     container = ET.SubElement(schema, "EntityContainer", Name="Resources")
     for entity in entity_sets:
-        ET.SubElement(container, "EntitySet", Name=entity.name, EntityType=entity.type_name)
+        entity_set = ET.SubElement(container, "EntitySet", Name=entity.name, EntityType=entity.type_name)
+        for navigation in entity.navigations:
+            ET.SubElement(entity_set, "NavigationPropertyBinding", Path=navigation.name, Target=navigation.target)
     return _text(root)

@@ -31,6 +31,11 @@ _TOKEN = re.compile(r"""
 _COMPARISONS = {"eq": exp.EQ, "ne": exp.NEQ, "gt": exp.GT, "ge": exp.GTE, "lt": exp.LT, "le": exp.LTE}
 _OPERATOR_KINDS = {"eq": "Equal", "ne": "NotEqual", "gt": "GreaterThan", "ge": "GreaterThanOrEqual",
                    "lt": "LessThan", "le": "LessThanOrEqual"}
+# OData arithmetic: mul/div/divby/mod bind tighter than add/sub, which bind tighter than comparisons.
+_ARITHMETIC_KINDS = {"add": "Add", "sub": "Subtract", "mul": "Multiply", "div": "Divide", "divby": "Divide", "mod": "Modulo"}
+_ADDITIVE, _MULTIPLICATIVE = ("add", "sub"), ("mul", "div", "divby", "mod")
+_INTEGER_TYPES = {"Edm.Int32", "Edm.Int64"}
+_NUMERIC_TYPES = {"Edm.Int32", "Edm.Int64", "Edm.Decimal", "Edm.Double"}
 _STRING_FUNCTIONS = {"contains": "contains", "startswith": "starts_with", "endswith": "ends_with"}
 _LITERAL_TYPES = {"string": "Edm.String", "guid": "Edm.Guid", "datetime": "Edm.DateTimeOffset",
                   "date": "Edm.Date", "bool": "Edm.Boolean"}
@@ -45,6 +50,8 @@ class FilterRules:
 
     string_functions: bool  # contains/startswith/endswith (Dataverse yes, F&O no)
     wildcard_eq: bool  # F&O: '*' inside an eq/ne string literal is a wildcard
+    arithmetic: bool = False  # add sub mul div divby mod (F&O yes, protocols.md 2.2; Dataverse no: "Arithmetic
+    #                           operators and the comparison has operator are not supported in the Web API", Web API docs)
     error_code: str = ""
     error_kind: str = ""
 
@@ -58,9 +65,12 @@ class _Operand:
     column: Column | None = None
     kind: str = ""  # literal kind: string number guid datetime date null bool enum
     value: object = None
+    computed: str = ""  # the Edm type of an arithmetic result
 
     @property
     def edm_type(self) -> str:
+        if self.computed:
+            return self.computed
         if self.column:
             return self.column.edm_type
         if self.kind == "number":
@@ -142,19 +152,79 @@ class _Parser:
     def _comparison(self) -> exp.Expression:
         token = self._peek()
         if token and token[1] == "(":
+            return self._group()
+        if token and token[0] == "name" and token[1].lower() in _STRING_FUNCTIONS:
+            return self._string_function()
+        return self._compared(self._sum())
+
+    def _group(self) -> exp.Expression:
+        """`( boolean )`, or an arithmetic operand in parentheses such as `(Price add 5) gt 10`."""
+        start = self.position
+        try:
             self.position += 1
             inner = self._or()
             self._expect(")")
             return exp.Paren(this=inner)
-        if token and token[0] == "name" and token[1].lower() in _STRING_FUNCTIONS:
-            return self._string_function()
-        left = self._operand()
+        except BadRequest as first:
+            if not self.rules.arithmetic:
+                raise
+            self.position = start
+            try:
+                return self._compared(self._sum())
+            except BadRequest:
+                raise first from None
+
+    def _compared(self, left: _Operand) -> exp.Expression:
         operator = self._take_word(*_COMPARISONS, "has", "in")
         if operator in ("has", "in"):
             raise self.rules.error(f"The '{operator}' operator is not supported.")
         if operator is None:
             self._syntax_error()
-        return self._compare(left, operator, self._operand())
+        return self._compare(left, operator, self._sum())
+
+    # -- arithmetic: sum > product > operand ------------------------------------------
+    def _sum(self) -> _Operand:
+        result = self._product()
+        while operator := self._arithmetic_word(_ADDITIVE):
+            result = self._arithmetic(result, operator, self._product())
+        return result
+
+    def _product(self) -> _Operand:
+        result = self._factor()
+        while operator := self._arithmetic_word(_MULTIPLICATIVE):
+            result = self._arithmetic(result, operator, self._factor())
+        return result
+
+    def _factor(self) -> _Operand:
+        token = self._peek()
+        if self.rules.arithmetic and token and token[1] == "(":
+            self.position += 1
+            inner = self._sum()
+            self._expect(")")
+            return _Operand(exp.Paren(this=inner.expr), inner.column, inner.kind, inner.value, inner.computed)
+        return self._operand()
+
+    def _arithmetic_word(self, words: tuple[str, ...]) -> str | None:
+        operator = self._take_word(*words)
+        if operator and not self.rules.arithmetic:
+            raise self.rules.error(f"The '{operator}' operator is not supported.")
+        return operator
+
+    def _arithmetic(self, left: _Operand, operator: str, right: _Operand) -> _Operand:
+        """`left <operator> right` over numbers; `div` of two integers truncates (SQL Server), `divby` never does."""
+        for operand in (left, right):
+            if operand.kind != "null" and operand.edm_type not in _NUMERIC_TYPES:
+                raise self.rules.error(
+                    f"A binary operator with incompatible types was detected. Found operand types "
+                    f"'{left.edm_type}' and '{right.edm_type}' for operator kind '{_ARITHMETIC_KINDS[operator]}'.")
+        types = {left.edm_type, right.edm_type} - {"null"}
+        integral = bool(types) and types <= _INTEGER_TYPES
+        node = {"add": exp.Add, "sub": exp.Sub, "mul": exp.Mul, "mod": exp.Mod,
+                "div": exp.IntDiv if integral else exp.Div, "divby": exp.Div}[operator]
+        result_type = ("Edm.Int64" if "Edm.Int64" in types else "Edm.Int32") if integral and operator != "divby" else \
+            "Edm.Double" if "Edm.Double" in types else "Edm.Decimal"
+        divisor = exp.cast(right.expr, "DECIMAL(38,10)") if operator == "divby" else right.expr
+        return _Operand(exp.Paren(this=node(this=left.expr, expression=divisor)), kind="number", computed=result_type)
 
     def _string_function(self) -> exp.Expression:
         name = self.tokens[self.position][1].lower()

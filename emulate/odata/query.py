@@ -1,8 +1,10 @@
 """`$select`, `$orderby`, `$top`/`$skip`, `$expand` parsing, and the SQL that serves a page as JSON.
 
-Each row is serialized to JSON inside DuckDB (`json_object`), so a page costs one query
-and a string join. The page is picked first (row ids and sort values only) and JSON is
-built for those rows alone, so a page costs the same deep into a large table.
+Each row is serialized to JSON inside DuckDB (`json_object`). A page of plain rows is picked
+first (identities and versions only) and joined from the tenant's row-text cache, whose
+missing or outdated texts one more query builds (emulate/json_cache.py); a page whose rows
+read other rows (annotations, `$expand`) is built whole by one query. Either way JSON is
+built for the page's rows alone, so a page costs the same deep into a large table.
 """
 
 import re
@@ -11,13 +13,16 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from emulate.json_cache import SEPARATOR, Picked, split_texts
 from emulate.odata.filter import FilterRules
-from emulate.schema import Column, EntitySet
+from emulate.schema import DUCKDB_TYPES, Column, EntitySet
+from emulate.store import Store
 
 Order = list[tuple[Column, bool]]  # (column, descending)
 Field = tuple[str, exp.Expression]  # a JSON member: name and SQL value
 ROW = "row"  # alias of the served table in a page query (expansions correlate on it)
 _ROWID, _POSITION = "_p2c_rowid", "_p2c_sort"
+_VERSIONS = ("versionnumber", "RecVersion")  # bumped by every write path (Dataverse, F&O)
 
 
 @dataclass(frozen=True)
@@ -242,6 +247,83 @@ def page_json(entity: EntitySet, fields: list[Field], where: exp.Expression | No
                    exp.Count(this=exp.Star()),
                    exp.Filter(this=exp.ArgMin(this=key, expression=position), expression=exp.Where(this=in_page)),
                    exp.Filter(this=exp.ArgMax(this=key, expression=position), expression=exp.Where(this=in_page)))
+
+
+def row_version(entity: EntitySet) -> Column | None:
+    """The column every write renews (so a row's JSON text can be reused while it holds), if any."""
+    names = {column.name for column in entity.columns}
+    return next((entity.stored_column(name) for name in _VERSIONS if name in names), None)
+
+
+def cacheable(entity: EntitySet, fields: list[Field]) -> bool:
+    """Whether rows' texts may be cached: every write renews the row's version and the members read this row
+    alone (no subquery into other rows, as formatted lookup names and `$expand` have)."""
+    return row_version(entity) is not None and not any(value.find(exp.Subquery, exp.Exists) for _, value in fields)
+
+
+def _identity_column(entity: EntitySet) -> Column:
+    """What names a row for good: F&O's RecId, else the (single-column) primary key."""
+    if any(column.name == "RecId" for column in entity.columns):
+        return entity.stored_column("RecId")
+    return entity.column(entity.key[0])
+
+
+def row_identity(entity: EntitySet) -> exp.Expression:
+    """The row's identity as served: GUIDs as text."""
+    column = _identity_column(entity)
+    return exp.cast(column_ref(column), "VARCHAR") if column.type == "guid" else column_ref(column)
+
+
+def picked_rows(entity: EntitySet, where: exp.Expression | None, order: Order, limit: int | None,
+                offset: int = 0) -> exp.Select:
+    """(identity, version) of a page's rows, in page order."""
+    picked = exp.select(row_identity(entity), column_ref(row_version(entity))).from_(exp.to_table(entity.table, quoted=True))
+    if where is not None:
+        picked = picked.where(where)
+    picked = picked.order_by(*(_ordered(subject, descending) for subject, descending in sort_terms(order, entity)))
+    if limit is not None:
+        picked = picked.limit(limit)
+    return picked.offset(offset) if offset else picked
+
+
+def row_texts(entity: EntitySet, fields: list[Field]) -> exp.Select:
+    """The JSON texts of the rows whose identities are the one parameter (a list), in its order, newline-joined."""
+    identity = _identity_column(entity)
+    wanted = exp.to_identifier("wanted", quoted=True)
+    ids, position = exp.column("ids", quoted=True), exp.column("_p2c_n", table=wanted, quoted=True)
+    listed = exp.select(exp.alias_(exp.cast(exp.Placeholder(), f"{DUCKDB_TYPES[identity.type]}[]"), "ids", quoted=True))
+    numbered = exp.select(exp.alias_(exp.Anonymous(this="unnest", expressions=[ids]), "_p2c_id", quoted=True),
+                          exp.alias_(exp.Anonymous(this="unnest", expressions=[exp.Anonymous(this="range", expressions=[
+                              exp.Anonymous(this="len", expressions=[ids])])]), "_p2c_n", quoted=True)) \
+        .from_(exp.Subquery(this=listed))
+    texts = exp.GroupConcat(this=exp.Order(this=exp.cast(json_object(fields), "VARCHAR"), expressions=[exp.Ordered(this=position)]),
+                            separator=exp.Literal.string(SEPARATOR.decode()))
+    return exp.select(exp.Anonymous(this="encode", expressions=[texts])) \
+        .from_(exp.alias_(exp.to_table(entity.table, quoted=True), ROW, table=True, quoted=True)) \
+        .join(exp.alias_(exp.Subquery(this=numbered), wanted, table=True, quoted=True),
+              on=exp.EQ(this=column_ref(identity, ROW), expression=exp.column("_p2c_id", table=wanted, quoted=True)))
+
+
+def cached_page(store: Store, shape_key: object, pick_sql: str, texts_sql: str, parameters: list,
+                size: int) -> tuple[list[bytes], Picked]:
+    """(the first `size` picked rows' JSON texts, every picked row) from the store's row-text cache.
+
+    The pick and the texts it lacks are read in one read transaction, so texts and versions agree.
+    """
+    with store.snapshot() as cur:
+        picked = cur.execute(pick_sql, parameters).fetchall()
+        rows = store.row_texts.page(shape_key, picked[:size], lambda ids: split_texts(cur.execute(texts_sql, [ids]).fetchone()[0]))
+    return rows, picked
+
+
+def page_body(head: str, rows: list[bytes], tail: str) -> bytes:
+    """`head` + the rows' JSON comma-joined + `tail`, copied once (a page is megabytes)."""
+    if not rows:
+        return (head + tail).encode()
+    rows = list(rows)
+    rows[0] = head.encode() + rows[0]
+    rows[-1] = rows[-1] + tail.encode()
+    return b",".join(rows)
 
 
 def count_select(entity: EntitySet, where: exp.Expression | None) -> exp.Select:

@@ -32,8 +32,8 @@ def sdk(tenant, monkeypatch):
         yield client
 
 
-def by_number(tenant, number):
-    return [a for a in tenant.sales.rows("accounts") if a["accountnumber"] == number]
+def by_contact_number(tenant, number):
+    return [c for c in tenant.sales.rows("contacts") if c["msdynce_contactnumber"] == number]
 
 
 def test_list_with_paging(sdk, tenant):
@@ -61,17 +61,26 @@ def test_create_many(sdk, tenant):
 
 
 def test_upsert_by_alternate_key_creates_then_updates(sdk, tenant):
-    key = {"accountnumber": "ACC-90001-SDKUPS"}
-    sdk.records.upsert("account", [UpsertItem(alternate_key=key, record={"name": "Upserted"})])
-    assert [a["name"] for a in by_number(tenant, key["accountnumber"])] == ["Upserted"]
-    sdk.records.upsert("account", [UpsertItem(alternate_key=key, record={"name": "Upserted again"})])
-    assert [a["name"] for a in by_number(tenant, key["accountnumber"])] == ["Upserted again"]
+    # contacts carry the P2C key msdynce_ContactNumber; accounts have none in P2C 15.0.0.2
+    key = {"msdynce_contactnumber": "CON-90001-SDKUPS"}
+    sdk.records.upsert("contact", [UpsertItem(alternate_key=key, record={"lastname": "Upserted"})])
+    assert [c["lastname"] for c in by_contact_number(tenant, key["msdynce_contactnumber"])] == ["Upserted"]
+    sdk.records.upsert("contact", [UpsertItem(alternate_key=key, record={"lastname": "Upserted again"})])
+    assert [c["lastname"] for c in by_contact_number(tenant, key["msdynce_contactnumber"])] == ["Upserted again"]
 
 
 def test_upsert_many(sdk, tenant):
-    items = [UpsertItem(alternate_key={"accountnumber": f"ACC-9100{i}-SDKMNY"}, record={"name": f"Many {i}"}) for i in range(3)]
-    sdk.records.upsert("account", items)
-    assert [a["name"] for i in range(3) for a in by_number(tenant, f"ACC-9100{i}-SDKMNY")] == ["Many 0", "Many 1", "Many 2"]
+    items = [UpsertItem(alternate_key={"msdynce_contactnumber": f"CON-9100{i}-SDKMNY"}, record={"lastname": f"Many {i}"})
+             for i in range(3)]
+    sdk.records.upsert("contact", items)
+    assert [c["lastname"] for i in range(3) for c in by_contact_number(tenant, f"CON-9100{i}-SDKMNY")] == ["Many 0", "Many 1", "Many 2"]
+
+
+def test_upsert_by_account_number_is_refused(sdk):
+    """accounts have no alternate key in an org with P2C 15.0.0.2, so an account-number upsert fails."""
+    with pytest.raises(Exception) as refused:
+        sdk.records.upsert("account", [UpsertItem(alternate_key={"accountnumber": "ACC-90002-SDKUPS"}, record={"name": "x"})])
+    assert getattr(refused.value, "status_code", None) == 400
 
 
 def test_batch_with_a_change_set(sdk, tenant):

@@ -4,8 +4,10 @@ import time
 
 import jwt
 import msal
+import pytest
 import requests
 
+from emulate.authority import FNO_RESOURCE, SALES_RESOURCE
 from emulate.tenant import EmulatedTenant
 
 
@@ -46,8 +48,10 @@ def test_unknown_app_and_unknown_resource_are_refused(tenant, http):
                                              "scope": f"{tenant.sales_url}/.default"})
     assert unknown_app.status_code == 400
     assert unknown_app.json()["error"] == "unauthorized_client" and unknown_app.json()["error_codes"] == [700016]
-    unknown_resource = http.post(token_url, data={**form, "scope": "https://org.crm.dynamics.com/.default"})
+    unknown_resource = http.post(token_url, data={**form, "scope": "https://other.crm4.dynamics.com/.default"})
     assert unknown_resource.status_code == 400 and unknown_resource.json()["error_codes"] == [500011]
+    v1_unknown = http.post(f"{tenant.authority_url}/oauth2/token", data={**form, "resource": "https://other.operations.dynamics.com"})
+    assert v1_unknown.status_code == 400 and v1_unknown.json()["error_codes"] == [500011]
     no_default = http.post(token_url, data={**form, "scope": f"{tenant.sales_url}/user_impersonation"})
     assert no_default.status_code == 400 and no_default.json()["error"] == "invalid_scope"
 
@@ -88,3 +92,32 @@ def test_an_expired_token_gets_401(state_dir, client_for, token_for):
         assert client.get(url, headers=headers).status_code == 200
         time.sleep(2.1)
         _assert_challenge(client.get(url, headers=headers), short_lived, short_lived.sales_url)
+
+
+def _alias_cases(tenant):
+    return [(SALES_RESOURCE, f"{tenant.sales_url}/api/data/v9.2/", f"{tenant.fno_url}/data/CustomersV2"),
+            (FNO_RESOURCE, f"{tenant.fno_url}/data/CustomersV2", f"{tenant.sales_url}/api/data/v9.2/")]
+
+
+def test_real_resource_identifiers_stand_for_the_emulated_services(tenant, http):
+    """protocols.md 5.3: scopes of the real Sales and F&O resources are accepted; each token is good
+    at the emulated service its resource names, and only there."""
+    app, session = _msal_app(tenant, tenant.client_secret)
+    with session:
+        for resource, right_url, wrong_url in _alias_cases(tenant):
+            result = app.acquire_token_for_client(scopes=[f"{resource}/.default"])
+            assert result.get("token_type") == "Bearer", result
+            assert jwt.decode(result["access_token"], options={"verify_signature": False})["aud"] == resource
+            headers = {"Authorization": f"Bearer {result['access_token']}"}
+            assert http.get(right_url, headers=headers).status_code == 200
+            assert http.get(wrong_url, headers=headers).status_code == 401
+
+
+@pytest.mark.parametrize("trailing", ["", "/"])
+def test_v1_endpoint_accepts_the_real_resource_identifiers(tenant, http, trailing):
+    form = {"grant_type": "client_credentials", "client_id": tenant.client_id, "client_secret": tenant.client_secret}
+    for resource, right_url, _ in _alias_cases(tenant):
+        answer = http.post(f"{tenant.authority_url}/oauth2/token", data={**form, "resource": resource + trailing})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["resource"] == resource + trailing
+        assert http.get(right_url, headers={"Authorization": f"Bearer {answer.json()['access_token']}"}).status_code == 200

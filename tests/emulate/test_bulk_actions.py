@@ -51,19 +51,22 @@ def test_update_multiple_changes_rows_and_versions(sales, tenant):
 
 
 def test_upsert_multiple_by_alternate_key_and_primary_key(sales, tenant):
-    existing = tenant.sales.rows("accounts")[0]
-    new_number, new_id = f"ACC-{uuid.uuid4().int % 100000:05d}-UPSERT", str(uuid.uuid4())
-    response = sales.post("accounts/Microsoft.Dynamics.CRM.UpsertMultiple", json={"Targets": [
-        {"@odata.type": TYPE, "@odata.id": f"accounts(accountnumber='{existing['accountnumber']}')", "fax": "upserted"},
-        {"@odata.type": TYPE, "@odata.id": f"accounts(accountnumber='{new_number}')", "name": "Upsert created"},
-        {"@odata.type": TYPE, "accountid": new_id, "name": "Upsert by id"},
+    existing = tenant.sales.rows("contacts")[0]
+    new_number, new_id = f"CON-{uuid.uuid4().int % 100000:05d}-UPSERT", str(uuid.uuid4())
+    contact = "Microsoft.Dynamics.CRM.contact"
+    by_number = sales.post("contacts/Microsoft.Dynamics.CRM.UpsertMultiple", json={"Targets": [
+        {"@odata.type": contact, "@odata.id": f"contacts(msdynce_contactnumber='{existing['msdynce_contactnumber']}')", "fax": "upserted"},
+        {"@odata.type": contact, "@odata.id": f"contacts(msdynce_contactnumber='{new_number}')", "lastname": "Upsert created"},
     ]})
-    assert response.status_code == 200, response.text
-    ids = response.json()["Ids"]
-    rows = _rows_by_id(tenant)
-    assert ids[0] == existing["accountid"] and rows[ids[0]]["fax"] == "upserted"
-    assert rows[ids[1]]["accountnumber"] == new_number and rows[ids[1]]["name"] == "Upsert created"
-    assert ids[2] == new_id and rows[new_id]["name"] == "Upsert by id"
+    assert by_number.status_code == 200, by_number.text
+    ids = by_number.json()["Ids"]
+    contacts = {row["contactid"]: row for row in tenant.sales.rows("contacts")}
+    assert ids[0] == existing["contactid"] and contacts[ids[0]]["fax"] == "upserted"
+    assert contacts[ids[1]]["msdynce_contactnumber"] == new_number and contacts[ids[1]]["lastname"] == "Upsert created"
+    by_id = sales.post("accounts/Microsoft.Dynamics.CRM.UpsertMultiple", json={"Targets": [
+        {"@odata.type": TYPE, "accountid": new_id, "name": "Upsert by id"}]})
+    assert by_id.status_code == 200 and by_id.json()["Ids"] == [new_id]
+    assert _rows_by_id(tenant)[new_id]["name"] == "Upsert by id"
 
 
 def test_bulk_delete_removes_rows_by_id(sales, tenant):

@@ -88,5 +88,5 @@ def test_legacy_v1_endpoint_with_resource(tenant, http):
     assert fno.status_code == 200
     unknown = http.post(f"{tenant.authority_url}/oauth2/token", data={
         "grant_type": "client_credentials", "client_id": tenant.client_id, "client_secret": tenant.client_secret,
-        "resource": "https://env.operations.dynamics.com"})
+        "resource": "https://other.operations.dynamics.com"})  # not a resource of this tenant
     assert unknown.status_code == 400 and unknown.json()["error_codes"] == [500011]

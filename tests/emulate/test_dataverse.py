@@ -106,18 +106,18 @@ def test_create_numbers_the_account_and_reports_its_id(sales, tenant):
 
 
 def test_patch_by_alternate_key_upserts_and_bumps_the_version(sales):
-    url = "accounts(accountnumber='P2C-UPSERT-1')"
-    created = sales.patch(url, json={"name": "Upserted", "telephone1": "1"})
+    url = "contacts(msdynce_contactnumber='CON-UPSERT-1')"
+    created = sales.patch(url, json={"lastname": "Upserted", "telephone1": "1"})
     assert created.status_code == 204
-    assert created.headers["OData-EntityId"].endswith("/accounts(accountnumber='P2C-UPSERT-1')")
+    assert created.headers["OData-EntityId"].endswith("/contacts(msdynce_contactnumber='CON-UPSERT-1')")
     first = sales.get(url).json()
     updated = sales.patch(url, json={"telephone1": "2"})
     assert updated.status_code == 204
     second = sales.get(url).json()
-    assert second["accountid"] == first["accountid"] and second["telephone1"] == "2"
+    assert second["contactid"] == first["contactid"] and second["telephone1"] == "2"
     assert second["@odata.etag"] != first["@odata.etag"] and second["versionnumber"] > first["versionnumber"]
     assert second["modifiedon"] >= first["modifiedon"]
-    assert len(sales.get("accounts", params={"$filter": "accountnumber eq 'P2C-UPSERT-1'"}).json()["value"]) == 1
+    assert len(sales.get("contacts", params={"$filter": "msdynce_contactnumber eq 'CON-UPSERT-1'"}).json()["value"]) == 1
 
 
 def test_if_match_stale_gives_412_and_missing_gives_404(sales):
@@ -131,9 +131,9 @@ def test_if_match_stale_gives_412_and_missing_gives_404(sales):
 
 
 def test_delete_and_duplicate_alternate_key(sales):
-    response = sales.post("accounts", json={"name": "Doomed", "accountnumber": "P2C-DUP-1"})
+    response = sales.post("contacts", json={"lastname": "Doomed", "msdynce_contactnumber": "CON-DUP-1"})
     assert response.status_code == 204
-    duplicate = sales.post("accounts", json={"name": "Twin", "accountnumber": "p2c-dup-1"})
+    duplicate = sales.post("contacts", json={"lastname": "Twin", "msdynce_contactnumber": "con-dup-1"})
     assert duplicate.status_code == 412 and duplicate.json()["error"]["code"] == "0x80040237"
     url = response.headers["OData-EntityId"].rsplit("/", 1)[1]
     assert sales.delete(url).status_code == 204

@@ -39,8 +39,10 @@ def test_metadata_has_entity_types_keys_alternate_keys_and_navigation(sales):
     assert navigation.get("Type") == "mscrm.transactioncurrency"
     constraint = navigation.find(f"{EDM}ReferentialConstraint")
     assert (constraint.get("Property"), constraint.get("ReferencedProperty")) == ("_transactioncurrencyid_value", "transactioncurrencyid")
-    alternate = account.find(f"{EDM}Annotation[@Term='OData.Community.Keys.V1.AlternateKeys']")
-    assert [v.get("PropertyPath") for v in alternate.iter(f"{EDM}PropertyValue") if v.get("Property") == "Name"] == ["accountnumber"]
+    assert account.find(f"{EDM}Annotation[@Term='OData.Community.Keys.V1.AlternateKeys']") is None  # removed by P2C 15.0.0.2
+    contact = schema.find(f"{EDM}EntityType[@Name='contact']")
+    alternate = contact.find(f"{EDM}Annotation[@Term='OData.Community.Keys.V1.AlternateKeys']")
+    assert [v.get("PropertyPath") for v in alternate.iter(f"{EDM}PropertyValue") if v.get("Property") == "Name"] == ["msdynce_contactnumber"]
     container = schema.find(f"{EDM}EntityContainer")
     assert container.find(f"{EDM}EntitySet[@Name='accounts']").get("EntityType") == "Microsoft.Dynamics.CRM.account"
     assert schema.find(f"{EDM}Function[@Name='WhoAmI']") is not None

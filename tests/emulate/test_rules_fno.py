@@ -1,5 +1,6 @@
 """F&O rules through OData writes and user actions: numbers, customer flags, prices, confirmation, totals, delivery, invoicing."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -108,3 +109,15 @@ def test_invoices_of_customers_not_maintained_externally_stay_out_of_the_entity(
     assert invoice.startswith("CIV-")
     assert _get(fno, f"ExternallyMaintainedCustomerSalesInvoiceHeaders?$filter=InvoiceNumber eq '{invoice}'")["value"] == []
     assert _get(fno, f"CDSSalesOrderHeaders(dataAreaId='usmf',SalesOrderNumber='{number}')")["SalesOrderProcessingStatus"] == "Invoiced"
+
+
+def test_a_quotation_made_in_fno_gets_the_next_sq_number(fno):
+    numbers = []
+    for _ in range(2):
+        created = fno.post("CDSSalesQuotationHeaders", json={"RequestingCustomerAccountNumber": "US-002"})
+        assert created.status_code == 201, created.text
+        numbers.append(created.json()["SalesQuotationNumber"])
+    assert all(re.fullmatch(r"SQ-\d{6}", number) for number in numbers)
+    assert int(numbers[1][3:]) == int(numbers[0][3:]) + 1
+    stored = _get(fno, f"CDSSalesQuotationHeaders(dataAreaId='usmf',SalesQuotationNumber='{numbers[0]}')")
+    assert stored["RequestingCustomerAccountNumber"] == "US-002"

@@ -1,0 +1,189 @@
+"""Pages come from the row-text cache (emulate/json_cache.py) and never serve a stale row.
+
+Each test warms the cache by reading, writes through one path (PATCH, `$batch`, a bulk
+action, a rule on a related row, a scenario step, a delete, a rolled-back change set), reads
+again and compares every served row with the store.
+"""
+
+import re
+import uuid
+
+import pytest
+
+from emulate.scenarios import edit_accounts
+from emulate.scenarios_fno import confirm_fno_orders, create_fno_orders
+from tests.emulate.multipart import batch, change_set, request_part
+
+API = "/api/data/v9.2"
+ACCOUNT_COLUMNS = ("name", "accountnumber", "telephone1", "creditlimit", "description", "statecode", "modifiedon")
+CONTACT_COLUMNS = ("fullname", "msdynce_isactivecustomer", "modifiedon")
+
+
+def _served(client, url: str, params: dict, headers: dict, key) -> dict:
+    """Every row of a collection, following next links, by `key(row)`."""
+    rows, response = {}, client.get(url, params=params, headers=headers)
+    while True:
+        assert response.status_code == 200, response.text
+        body = response.json()
+        rows.update((key(row), row) for row in body["value"])
+        if "@odata.nextLink" not in body:
+            return rows
+        response = client.get(body["@odata.nextLink"], headers=headers)
+
+
+def _sales_served(sales, entity_set: str, key: str, columns: tuple[str, ...]) -> dict:
+    return _served(sales, entity_set, {"$select": ",".join(columns)}, {"Prefer": "odata.maxpagesize=40"}, lambda row: row[key])
+
+
+def _assert_sales_fresh(sales, tenant, entity_set: str, key: str, columns: tuple[str, ...]) -> dict:
+    """The served rows are the stored ones: same set, same values, etags at the stored version."""
+    served = _sales_served(sales, entity_set, key, columns)
+    stored = {row[key]: row for row in tenant.sales.rows(entity_set)}
+    assert served.keys() == stored.keys()
+    for row_id, row in served.items():
+        assert {c: row[c] for c in columns} == {c: stored[row_id][c] for c in columns}, row_id
+        assert row["@odata.etag"] == f'W/"{stored[row_id]["versionnumber"]}"'
+    return served
+
+
+def _cached_bytes(tenant) -> int:
+    return tenant.sales.store.row_texts.size
+
+
+@pytest.fixture
+def account(sales, tenant) -> str:
+    """An account whose text is cached."""
+    _assert_sales_fresh(sales, tenant, "accounts", "accountid", ACCOUNT_COLUMNS)
+    assert _cached_bytes(tenant) > 0
+    return tenant.sales.rows("accounts")[3]["accountid"]
+
+
+def test_repeated_pages_come_from_the_cache(sales, tenant):
+    first = _assert_sales_fresh(sales, tenant, "accounts", "accountid", ACCOUNT_COLUMNS)
+    held = _cached_bytes(tenant)
+    assert held > sum(len(str(row)) for row in first.values()) // 4  # every served row's text is kept
+    assert _assert_sales_fresh(sales, tenant, "accounts", "accountid", ACCOUNT_COLUMNS) == first
+    assert _cached_bytes(tenant) == held  # nothing rebuilt: no row changed
+
+
+def test_a_patch_is_served_at_once(sales, tenant, account):
+    before = _sales_served(sales, "accounts", "accountid", ACCOUNT_COLUMNS)[account]
+    assert sales.patch(f"accounts({account})", json={"telephone1": "555-0101", "description": "line one\nline two"}).status_code == 204
+    after = _assert_sales_fresh(sales, tenant, "accounts", "accountid", ACCOUNT_COLUMNS)[account]
+    assert after["telephone1"] == "555-0101" and after["description"] == "line one\nline two"  # a newline inside a text
+    assert after["@odata.etag"] != before["@odata.etag"]
+
+
+def test_a_batch_change_set_is_served_and_a_rolled_back_one_is_not(sales, tenant, account):
+    headers, body = batch(change_set(request_part("PATCH", f"{API}/accounts({account})", {"name": "Batched name"}, content_id="1")))
+    assert sales.post("$batch", content=body, headers=headers).status_code == 200
+    assert _assert_sales_fresh(sales, tenant, "accounts", "accountid", ACCOUNT_COLUMNS)[account]["name"] == "Batched name"
+    headers, body = batch(change_set(request_part("PATCH", f"{API}/accounts({account})", {"name": "Never stored"}, content_id="1"),
+                                     request_part("POST", f"{API}/accounts", {"name": "x" * 161}, content_id="2")))
+    assert sales.post("$batch", content=body, headers=headers).status_code == 400
+    assert _assert_sales_fresh(sales, tenant, "accounts", "accountid", ACCOUNT_COLUMNS)[account]["name"] == "Batched name"
+
+
+def test_update_multiple_is_served(sales, tenant, account):
+    others = [row["accountid"] for row in tenant.sales.rows("accounts")[10:13]]
+    response = sales.post("accounts/Microsoft.Dynamics.CRM.UpdateMultiple", json={"Targets": [
+        {"accountid": row_id, "creditlimit": 1234.5 + n, "@odata.type": "Microsoft.Dynamics.CRM.account"}
+        for n, row_id in enumerate([account, *others])]})
+    assert response.status_code == 204, response.text
+    served = _assert_sales_fresh(sales, tenant, "accounts", "accountid", ACCOUNT_COLUMNS)
+    assert [served[row_id]["creditlimit"] for row_id in [account, *others]] == [1234.5, 1235.5, 1236.5, 1237.5]
+
+
+def test_a_rule_changing_a_related_row_is_served(sales, tenant):
+    created = sales.post("contacts", json={"firstname": "Cached", "lastname": f"Customer {uuid.uuid4().hex[:6]}"})
+    contact = created.headers["OData-EntityId"].rsplit("(", 1)[1].rstrip(")")
+    assert _assert_sales_fresh(sales, tenant, "contacts", "contactid", CONTACT_COLUMNS)[contact]["msdynce_isactivecustomer"] is False
+    quote = sales.post("quotes", json={"name": "Makes an active customer", "customerid_contact@odata.bind": f"/contacts({contact})"})
+    assert quote.status_code == 204, quote.text
+    assert _assert_sales_fresh(sales, tenant, "contacts", "contactid", CONTACT_COLUMNS)[contact]["msdynce_isactivecustomer"] is True
+
+
+def test_a_scenario_edit_is_served(sales, tenant, account):
+    edited = edit_accounts(tenant, 5, seed=11)
+    assert edited
+    served = _assert_sales_fresh(sales, tenant, "accounts", "accountid", ACCOUNT_COLUMNS)
+    assert set(edited) <= {row["accountnumber"] for row in served.values()}
+
+
+def test_a_deleted_row_is_not_served(sales, tenant, account):
+    assert sales.delete(f"accounts({account})").status_code == 204
+    assert account not in _assert_sales_fresh(sales, tenant, "accounts", "accountid", ACCOUNT_COLUMNS)
+
+
+def test_paging_by_key_and_by_order_agree_with_the_store(sales, tenant):
+    by_name = _served(sales, "accounts", {"$select": "name", "$orderby": "name desc"}, {"Prefer": "odata.maxpagesize=25"},
+                      lambda row: row["accountid"])
+    again = _served(sales, "accounts", {"$select": "name", "$orderby": "name desc"}, {"Prefer": "odata.maxpagesize=25"},
+                    lambda row: row["accountid"])
+    stored = {row["accountid"]: row["name"] for row in tenant.sales.rows("accounts")}
+    assert {row_id: row["name"] for row_id, row in by_name.items()} == stored
+    assert list(again) == list(by_name)  # the same order, page after page
+
+
+def _fno_served(fno, entity_set: str, key: tuple[str, ...], columns: tuple[str, ...]) -> dict:
+    return _served(fno, entity_set, {"$select": ",".join(columns), "cross-company": "true"}, {},
+                   lambda row: tuple(row[k] for k in key))
+
+
+def _assert_fno_fresh(fno, tenant, entity_set: str, key: tuple[str, ...], columns: tuple[str, ...]) -> dict:
+    served = _fno_served(fno, entity_set, key, columns)
+    stored = {tuple(row[k] for k in key): row for row in tenant.fno.rows(entity_set)}
+    assert served.keys() == stored.keys()
+    for row_key, row in served.items():
+        assert {c: row[c] for c in columns} == {c: stored[row_key][c] for c in columns}, row_key
+    return served
+
+
+CUSTOMER_KEY = ("dataAreaId", "CustomerAccount")
+CUSTOMER_COLUMNS = (*CUSTOMER_KEY, "SalesMemo", "CreditLimit", "IsExternallyMaintained")
+ORDER_KEY = ("dataAreaId", "SalesOrderNumber")
+ORDER_COLUMNS = (*ORDER_KEY, "SalesOrderProcessingStatus", "SalesOrderName")
+
+
+def test_fno_patch_and_delete_are_served(fno, tenant):
+    served = _assert_fno_fresh(fno, tenant, "CustomersV2", CUSTOMER_KEY, CUSTOMER_COLUMNS)
+    (company, account), (gone_company, gone) = list(served)[:2]
+    url = f"CustomersV2(dataAreaId='{company}',CustomerAccount='{account}')"
+    assert fno.patch(url, params={"cross-company": "true"}, json={"SalesMemo": "cached memo"}).status_code == 204
+    after = _assert_fno_fresh(fno, tenant, "CustomersV2", CUSTOMER_KEY, CUSTOMER_COLUMNS)
+    assert after[(company, account)]["SalesMemo"] == "cached memo"
+    assert after[(company, account)]["@odata.etag"] != served[(company, account)]["@odata.etag"]
+    gone_url = f"CustomersV2(dataAreaId='{gone_company}',CustomerAccount='{gone}')"
+    assert fno.delete(gone_url, params={"cross-company": "true"}).status_code == 204
+    assert (gone_company, gone) not in _assert_fno_fresh(fno, tenant, "CustomersV2", CUSTOMER_KEY, CUSTOMER_COLUMNS)
+
+
+def test_fno_scenario_steps_are_served(fno, tenant):
+    created = create_fno_orders(tenant, 2, seed=7)
+    before = _assert_fno_fresh(fno, tenant, "CDSSalesOrderHeaders", ORDER_KEY, ORDER_COLUMNS)
+    confirmed = set(confirm_fno_orders(tenant, 100, seed=7)) & set(created)
+    assert confirmed
+    after = _assert_fno_fresh(fno, tenant, "CDSSalesOrderHeaders", ORDER_KEY, ORDER_COLUMNS)
+    changed = {number for (_, number), row in after.items() if row != before[(_, number)]}
+    assert confirmed <= changed  # confirmation rewrote the cached headers (new status, new etag)
+
+
+def test_over_budget_the_cache_drops_texts_and_pages_stay_right(sales, tenant):
+    cache = tenant.sales.store.row_texts
+    budget = cache.budget
+    try:
+        cache.budget = 20_000  # a few dozen rows' text
+        cache.clear()
+        _assert_sales_fresh(sales, tenant, "accounts", "accountid", ACCOUNT_COLUMNS)
+        _assert_sales_fresh(sales, tenant, "contacts", "contactid", CONTACT_COLUMNS)
+        assert cache.size <= cache.budget
+    finally:
+        cache.budget = budget
+
+
+def test_both_services_report_their_own_time(sales, fno):
+    """`server-timing: dur=<ms>` as F&O sends it (protocols.md 2.5); bench/page_cost.py reads it from both."""
+    for response in (sales.get("accounts", params={"$select": "name"}), fno.get("CustomersV2", params={"cross-company": "true"})):
+        assert response.status_code == 200
+        match = re.fullmatch(r"dur=(\d+\.\d)", response.headers["server-timing"])
+        assert match and 0 < float(match.group(1)) < 10_000
