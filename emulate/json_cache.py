@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable, Sequence
 RowId = object  # a row's identity: its primary key text (Dataverse) or RecId (F&O)
 Picked = Sequence[tuple[RowId, int]]  # a page's rows in page order: (identity, version) tuples
 SEPARATOR = b"\n"  # joins texts built in one query: JSON text never holds a raw newline
-DEFAULT_BUDGET = 1 << 30  # bytes of row text kept per tenant
+DEFAULT_BUDGET = 256 << 20  # bytes of row text kept per tenant: the emulator often shares a process with p2c
 
 
 class _Shape:
