@@ -8,6 +8,12 @@ one run. `server` is the emulator's own time per page, from the `server-timing: 
 header both emulated services send; `round trip` adds TLS, transfer and the client's HTTP
 stack (client and server share this process). The first request of each page is left out
 (it builds the page's row texts); `cold` is its server time.
+
+Then a cold sequential scan, as a first extraction pass sees it: a freshly opened tenant of
+`--scan-scale` (nothing cached), every page of accounts read with the extractor's request and
+json.loads-ed before the next is asked for, once with read-ahead off and once on (each
+`--scan-rounds` times, alternating, each on a freshly reopened tenant); per-page server time
+(median, p90) against the client's json.loads of the same pages.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from emulate.catalog import FNO_ENTITY_SETS  # noqa: E402
+from emulate.settings import EmulatorSettings  # noqa: E402
 from emulate.tenant import EmulatedTenant  # noqa: E402
 from extract.auth import MsalAuth, build_msal_app  # noqa: E402
 from extract.http import make_client  # noqa: E402
@@ -37,6 +44,7 @@ from extract.run import first_request  # noqa: E402
 
 PAGE_ROWS = 5000
 SCALE = 60  # about 200 accounts and 85 F&O order lines per scale unit: a full page of each
+SCAN_SCALE = 150  # 30,000 accounts: six pages for the cold scan
 FNO_LINES = "CDSSalesOrderLines"
 
 
@@ -92,9 +100,50 @@ def report(title: str, figures: dict[str, float]) -> None:
         print(f"  client landing of the page in DuckDB:   {figures['land']:8.1f} ms   server/land  = {server / figures['land']:.2f}")
 
 
+def percentile(values: list[float], fraction: float) -> float:
+    """The `fraction` quantile, interpolated between the sorted values."""
+    ordered = sorted(values)
+    position = fraction * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def cold_scan(state_dir: Path, accounts, read_ahead: bool) -> dict[str, list[float]]:
+    """Every accounts page of a freshly opened tenant, read as a client would: (server ms, json.loads ms) per page."""
+    figures: dict[str, list[float]] = {"server": [], "parse": []}
+    with EmulatedTenant.start(state_dir, settings=EmulatorSettings(read_ahead=read_ahead)) as tenant:
+        msal_app = build_msal_app(tenant.authority_url, tenant.client_id, tenant.client_secret, tenant.ca_file)
+        with make_client(tenant.sales_url, MsalAuth(msal_app, tenant.sales_url), ca_file=tenant.ca_file) as sales:
+            url, params, headers = first_request(accounts, [])
+            while url:
+                response = sales.get(url, params=params, headers=headers)
+                response.raise_for_status()
+                started = time.perf_counter()
+                page = json.loads(response.content)
+                figures["parse"].append((time.perf_counter() - started) * 1000)
+                figures["server"].append(server_ms(response))
+                url, params = page.get("@odata.nextLink"), None
+    return figures
+
+
+def report_scan(rounds: dict[bool, dict[str, list[float]]], pages: int) -> None:
+    print(f"Cold sequential scan of accounts (extractor request, {pages} pages a pass, fresh tenant each pass)")
+    for read_ahead, figures in rounds.items():
+        loads = statistics.median(figures["parse"])
+        print(f"  read-ahead {'on ' if read_ahead else 'off'}: client json.loads median {loads:5.1f} ms")
+        for title, server in (("every page", figures["server"]), ("pages after the first", figures["following"]),
+                              ("first page", figures["first"])):
+            median, p90 = statistics.median(server), percentile(server, 0.9)
+            print(f"    server time, {title + ':':22} median {median:6.1f} ms, p90 {p90:6.1f} ms   "
+                  f"server/parse median {median / loads:.2f}, p90 {p90 / loads:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--scan-scale", type=int, default=SCAN_SCALE)
+    parser.add_argument("--scan-rounds", type=int, default=2)
     args = parser.parse_args()
     accounts = load_registry(Path(__file__).resolve().parent.parent / "models" / "sources.toml")[("sales", "accounts")]
     lines = FNO_ENTITY_SETS[FNO_LINES]
@@ -111,6 +160,18 @@ def main() -> None:
         fno.close()
     report("Dataverse accounts page (extractor request)", sales_figures)
     report(f"F&O {FNO_LINES} page (every column)", fno_figures)
+    rounds = {read_ahead: {"server": [], "parse": [], "first": [], "following": []} for read_ahead in (False, True)}
+    with tempfile.TemporaryDirectory() as tmp:
+        state_dir = Path(tmp) / "scan"
+        EmulatedTenant.start(state_dir, scale=args.scan_scale).stop()  # seeded once; every pass reopens it cold
+        for _ in range(args.scan_rounds):
+            for read_ahead in (False, True):
+                figures = cold_scan(state_dir, accounts, read_ahead)
+                rounds[read_ahead]["first"].append(figures["server"][0])
+                rounds[read_ahead]["following"] += figures["server"][1:]
+                for name in ("server", "parse"):
+                    rounds[read_ahead][name] += figures[name]
+    report_scan(rounds, len(rounds[True]["server"]) // args.scan_rounds)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 - `502`/`503`/`504`: answered by the web front end before the service sees the request,
   as IIS/HTTP.sys and the Azure gateway answer: a small `text/html` page.
 - `reset`: the connection is dropped without an answer (TCP reset).
+- `busy` (F&O only): resource-based throttling, 429 + `Retry-After` in F&O's envelope.
 - `timeout`, `slow`, `truncate`: the service answers, then the delivery goes wrong
   (late, trickled, or cut short after a full Content-Length).
 """
@@ -14,9 +15,20 @@
 import random
 import threading
 
-from emulate.errors import InternalServerError
+from emulate.errors import InternalServerError, TooManyRequests
 from emulate.server import Delivery, Request, Response
 from emulate.settings import EmulatorSettings, FaultRule
+
+# F2/F4 (resource-based limits, priority-based throttling): what F&O answers when the environment is overloaded.
+RESOURCE_BUSY_MESSAGE = ("This request could not be processed at this time due to system experiencing high resource "
+                         "utilization.")
+RESOURCE_BUSY_RETRY_AFTER_S = 5
+
+
+def resource_busy() -> TooManyRequests:
+    """F&O's resource-based 429, rendered in its error envelope; the front adds `Retry-After`."""
+    return TooManyRequests(RESOURCE_BUSY_MESSAGE)
+
 
 def server_error() -> InternalServerError:
     """Dataverse's generic failure (0x80040216 "An unexpected error occurred."); F&O renders

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from emulate.authority import TokenAuthority
 from emulate.errors import Unauthorized
-from emulate.faults import FaultPlan, delivery, gateway_response, server_error
+from emulate.faults import RESOURCE_BUSY_RETRY_AFTER_S, FaultPlan, delivery, gateway_response, resource_busy, server_error
 from emulate.protection import DATAVERSE, Budget, Dialect, Refused, ServiceProtection, ratelimit_headers
 from emulate.server import App, Delivery, Request, Response
 from emulate.settings import EmulatorSettings
@@ -93,6 +93,11 @@ class ServiceFront:
             return Response(0, delivery=Delivery(reset=True))  # no status line ever goes out
         if fault == "500":
             request.refusal = server_error()
+        if fault == "busy":
+            request.refusal = resource_busy()
+            response = self._serve(request, settings)
+            response.headers["Retry-After"] = str(RESOURCE_BUSY_RETRY_AFTER_S)
+            return response
         user = self._user(request) if settings.throttle == "real" else None
         response = self._answer(request, current) if user is None else self._protected(request, current, user)
         if fault is not None and fault != "500":

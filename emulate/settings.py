@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 SERVICES = ("sales", "fno")
-FAULT_KINDS = ("500", "502", "503", "504", "reset", "timeout", "slow", "truncate")
+FAULT_KINDS = ("500", "502", "503", "504", "reset", "timeout", "slow", "truncate", "busy")
 """5xx answers; `reset` drops the connection unanswered; `timeout` answers only after
 `stall_s`; `slow` trickles the body out over `slow_s`; `truncate` declares the full
-Content-Length and closes half way through the body."""
+Content-Length and closes half way through the body; `busy` is F&O's resource-based
+throttling (a 429 whatever the user's own budget), so rules with it name service "fno"."""
+RANDOM_FAULT_KINDS = tuple(kind for kind in FAULT_KINDS if kind != "busy")
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ class FaultRule:
             raise ValueError(f"Unknown service {self.service!r}; expected one of {', '.join(SERVICES)}.")
         if self.nth < 1 or self.times < 1:
             raise ValueError("A fault rule's nth and times count from 1.")
+        if self.kind == "busy" and self.service != "fno":
+            raise ValueError("The 'busy' fault is F&O's resource-based throttling: give service='fno'.")
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,9 @@ class EmulatorSettings:
     - Faults come from `faults` (explicit rules, checked first) and from `fault_rate`, the
       fraction of other requests that fail with a kind drawn from `fault_kinds`; draws use
       a generator seeded with `seed`, so a sequence of requests fails the same way each run.
+    - `read_ahead`: after serving a collection page, build the next page's row texts in the
+      background (emulate/read_ahead.py), as a database reads ahead on a scan; off, every
+      page's rows are built when asked for. Pages are the same either way.
     """
 
     latency_ms: float = 0.0
@@ -93,6 +100,7 @@ class EmulatorSettings:
     stall_s: float = 120.0
     slow_s: float = 10.0
     dop_hint: int = 4
+    read_ahead: bool = True
 
     def __post_init__(self) -> None:
         if self.throttle not in ("real", "off"):
@@ -101,9 +109,9 @@ class EmulatorSettings:
             raise ValueError("Latencies and durations cannot be negative.")
         if not 0.0 <= self.fault_rate <= 1.0:
             raise ValueError(f"fault_rate is a fraction between 0 and 1, not {self.fault_rate}.")
-        unknown = set(self.fault_kinds) - set(FAULT_KINDS)
+        unknown = set(self.fault_kinds) - set(RANDOM_FAULT_KINDS)
         if unknown or not self.fault_kinds:
-            raise ValueError(f"fault_kinds must be some of {', '.join(FAULT_KINDS)}.")
+            raise ValueError(f"fault_kinds must be some of {', '.join(RANDOM_FAULT_KINDS)}.")
         object.__setattr__(self, "faults", tuple(self.faults))
 
     @property

@@ -13,6 +13,7 @@ from emulate.demo_data import seed_entities
 from emulate.fno.service import FnoService
 from emulate.front import Dial, ServiceFront
 from emulate.protection import DATAVERSE, FNO
+from emulate.read_ahead import ReadAhead
 from emulate.server import HttpsServer
 from emulate.settings import EmulatorSettings
 from emulate.store import Store
@@ -76,9 +77,9 @@ class EmulatedTenant:
         authority = TokenAuthority(AppRegistration(stored["tenant_id"], stored["client_id"], stored["client_secret"],
                                                    stored.get("client_certificate", "")),
                                    token_lifetime_s)
-        sales = DataverseService(store, authority, seed=int(stored["seed"]))
-        fno = FnoService(store, authority, page_size=fno_page_size)
         dial = Dial(settings)
+        sales = DataverseService(store, authority, seed=int(stored["seed"]), read_ahead=ReadAhead(lambda: dial.settings.read_ahead))
+        fno = FnoService(store, authority, page_size=fno_page_size, read_ahead=ReadAhead(lambda: dial.settings.read_ahead))
         servers = {"authority": HttpsServer(authority, context),
                    "sales": HttpsServer(ServiceFront("sales", sales, authority, DATAVERSE, dial), context),
                    "fno": HttpsServer(ServiceFront("fno", fno, authority, FNO, dial), context)}
@@ -104,6 +105,8 @@ class EmulatedTenant:
         """Stop serving and close the state file so another process may open it."""
         for server in self._servers.values():
             server.stop()
+        for service in (self.sales, self.fno):
+            service.read_ahead.stop()  # after the last request (none schedules more), before the store closes
         self._store.close()
 
     def __enter__(self) -> "EmulatedTenant":

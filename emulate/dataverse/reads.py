@@ -22,6 +22,7 @@ from emulate.odata.filter import FilterRules, parse_filter
 from emulate.odata.keys import KeyValue
 from emulate.odata.query import (Expansion, cacheable, cached_page, column_ref, context_suffix, count_select, page_body, page_json,
                                  page_select, parse_count, parse_expand, parse_orderby, parse_select, picked_rows, row_texts, wants_count)
+from emulate.read_ahead import ReadAhead
 from emulate.catalog import SALES_ENTITY_SETS
 from emulate.schema import DUCKDB_TYPES, Column, EntitySet
 from emulate.server import Request, Response
@@ -164,7 +165,8 @@ def get_count(store: Store, entity: EntitySet, request: Request, changes: Change
     return Response(200, str(total).encode(), {"Content-Type": "text/plain; charset=utf-8"})
 
 
-def get_collection(store: Store, entity: EntitySet, request: Request, api_root: str, changes: ChangeTracking) -> Response:
+def get_collection(store: Store, entity: EntitySet, request: Request, api_root: str, changes: ChangeTracking,
+                   read_ahead: ReadAhead | None = None) -> Response:
     _check_options(request)
     preferences = parse_prefer(request.header_values("Prefer"))
     requested_size = page_size(preferences)
@@ -191,17 +193,22 @@ def get_collection(store: Store, entity: EntitySet, request: Request, api_root: 
     page_number = skiptoken.page_number if skiptoken else 1
     keyset = skiptoken is not None and not order  # the key order pages by the last key seen, any other by offset
     offset = (page_number - 1) * size if skiptoken and order else 0
-    page_shape = _page_shape(entity.name, request.param("$select"), request.param("$expand"), preferences.get("odata.include-annotations"),
-                             filter_text, request.param("$orderby"), size, offset, keyset)
+    scan = (entity.name, request.param("$select"), request.param("$expand"), preferences.get("odata.include-annotations"),
+            filter_text, request.param("$orderby"), size)  # what every page of one scan shares
+    page_shape = _page_shape(*scan, offset, keyset)
     parameters = [skiptoken.last] if keyset else []
     with store.reading() as cur:
         snapshot = (skiptoken.tracking if skiptoken and skiptoken.tracking else changes.current(cur, entity).text) if tracking else None
     cached = None if store.in_transaction else _cached_page_sql(page_shape)  # a write transaction's rows may yet roll back
     if cached is not None:
         pick, texts = cached
+        if read_ahead is not None:
+            read_ahead.settle(scan, (offset, keyset, *parameters))
         rows, picked = cached_page(store, texts, pick, texts, parameters, size)
         fetched = len(picked)
         first, last = (picked[0][0], picked[size - 1][0]) if fetched > size else (None, None)
+        if read_ahead is not None and fetched > size and top is None:
+            _read_next_page(read_ahead, store, scan, offset + size if order else 0, not order, [last] if not order else [])
     else:
         with store.reading() as cur:
             page, fetched, first, last = cur.execute(_page_sql(page_shape), parameters).fetchone()
@@ -218,6 +225,14 @@ def get_collection(store: Store, entity: EntitySet, request: Request, api_root: 
         tail = ',"@odata.deltaLink":' + json.dumps(_link(request, "$deltatoken", snapshot))
     body = page_body(",".join(head) + ',"value":[', rows, "]" + tail + "}")
     return Response(200, body, {"Content-Type": "application/json; charset=utf-8", **preference_applied(applied)})
+
+
+def _read_next_page(read_ahead: ReadAhead, store: Store, scan: tuple, offset: int, keyset: bool, parameters: list) -> None:
+    """Build the next page's row texts in the background (its queries compiled there too), as its request will ask."""
+    def build() -> None:
+        pick, texts = _cached_page_sql(_page_shape(*scan, offset, keyset))
+        cached_page(store, texts, pick, texts, parameters, scan[-1])
+    read_ahead.schedule(scan, (offset, keyset, *parameters), build)
 
 
 def _delta(store: Store, entity: EntitySet, request: Request, api_root: str, changes: ChangeTracking, shape: _Shape,

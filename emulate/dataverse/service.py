@@ -15,6 +15,7 @@ from emulate.dataverse.routes import read_route
 from emulate.dataverse.writes import DataverseWrites, parse_property_path
 from emulate.errors import MethodNotAllowed, NotFound, ServiceError, Unauthorized
 from emulate.odata.keys import parse_resource
+from emulate.read_ahead import ReadAhead
 from emulate.server import Request, Response
 from emulate.store import Store
 
@@ -25,8 +26,10 @@ class DataverseService:
     """Serves `/api/data/v9.x/` for the Sales entity sets of the catalog."""
 
     def __init__(self, store: Store, authority: TokenAuthority, seed: int,
-                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)) -> None:
+                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc),
+                 read_ahead: ReadAhead | None = None) -> None:
         self.store = store
+        self.read_ahead = read_ahead  # builds the next page of a scan in the background (emulate/read_ahead.py)
         self.authority = authority
         self.writes = DataverseWrites(store, seed, clock)
         self.batch = DataverseBatch(store, self.respond)
@@ -83,7 +86,7 @@ class DataverseService:
         if entity is None:
             raise NotFound(f"Resource not found for the segment '{segment.split('(')[0]}'.", code="0x8006088a")
         handlers = {
-            (False, "GET"): lambda: get_collection(self.store, entity, request, api_root, self.changes),
+            (False, "GET"): lambda: get_collection(self.store, entity, request, api_root, self.changes, self.read_ahead),
             (False, "POST"): lambda: self.writes.create(entity, request, api_root),
             (True, "GET"): lambda: get_single(self.store, entity, resource.key, request, api_root),
             (True, "PATCH"): lambda: self.writes.upsert(entity, resource.key, request, api_root),

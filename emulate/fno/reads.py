@@ -14,6 +14,7 @@ from emulate.odata.keys import KeyValue
 from emulate.odata.query import (Navigation, cacheable, cached_page, column_fields, column_ref, context_suffix, count_select,
                                  expansion_field, page_body, page_json, page_select, parse_count, parse_expand, parse_orderby, parse_select,
                                  picked_rows, row_texts, wants_count)
+from emulate.read_ahead import ReadAhead
 from emulate.schema import Column, EntitySet
 from emulate.server import Request, Response
 from emulate.store import Store, literal, sql
@@ -108,7 +109,8 @@ def get_single(store: Store, entity: EntitySet, key: dict[str | None, KeyValue],
     return Response.raw_json(200, body)
 
 
-def get_collection(store: Store, entity: EntitySet, request: Request, api_root: str, page_size: int) -> Response:
+def get_collection(store: Store, entity: EntitySet, request: Request, api_root: str, page_size: int,
+                   read_ahead: ReadAhead | None = None) -> Response:
     for name, _ in request.query:
         if name.startswith("$") and name not in _QUERY_OPTIONS:
             raise BadRequest(f"The query parameter '{name}' is not supported.", kind=ODATA_EXCEPTION)
@@ -120,10 +122,14 @@ def get_collection(store: Store, entity: EntitySet, request: Request, api_root: 
     size = page_size if top is None else min(top, page_size)
 
     if cacheable(entity, fields) and not store.in_transaction:  # a write transaction's rows may yet roll back
-        pick, texts = _cached_page_sql(entity.name, request.param("$select"), request.param("$filter"), request.param("$orderby"),
-                                       cross_company(request), size, skip)
+        scan = (entity.name, request.param("$select"), request.param("$filter"), request.param("$orderby"), cross_company(request))
+        pick, texts = _cached_page_sql(*scan, size, skip)
+        if read_ahead is not None:
+            read_ahead.settle(scan, (size, skip))
         rows, picked = cached_page(store, texts, pick, texts, [], size)
         fetched = len(picked)
+        if read_ahead is not None and fetched > size and (top is None or top > size):
+            _read_next_page(read_ahead, store, scan, page_size if top is None else min(top - size, page_size), skip + size)
     else:
         with store.reading() as cur:
             page, fetched, _, _ = cur.execute(sql(page_json(entity, fields, where, order, size, skip))).fetchone()
@@ -145,10 +151,24 @@ def _cached_page_sql(entity_name: str, select: str | None, filter_text: str | No
                      size: int, skip: int) -> tuple[str, str]:
     """(pick, texts) queries of a page of rows without expansions, compiled once per request shape."""
     entity = FNO_ENTITY_SETS[entity_name]
-    fields = _row_fields(entity, parse_select(select, entity, RULES))
     where = _where_of(entity, filter_text, cross)
     order = parse_orderby(orderby, entity, RULES)
-    return sql(picked_rows(entity, where, order, size + 1, skip)), sql(row_texts(entity, fields))
+    return sql(picked_rows(entity, where, order, size + 1, skip)), _row_texts_sql(entity_name, select)
+
+
+@functools.lru_cache(maxsize=512)
+def _row_texts_sql(entity_name: str, select: str | None) -> str:
+    """The texts query of a row shape, shared by every page (each `$skip` is a page shape of its own)."""
+    entity = FNO_ENTITY_SETS[entity_name]
+    return sql(row_texts(entity, _row_fields(entity, parse_select(select, entity, RULES))))
+
+
+def _read_next_page(read_ahead: ReadAhead, store: Store, scan: tuple, size: int, skip: int) -> None:
+    """Build the rows of the page the next link asks for in the background (its queries compiled there too)."""
+    def build() -> None:
+        pick, texts = _cached_page_sql(*scan, size, skip)
+        cached_page(store, texts, pick, texts, [], size)
+    read_ahead.schedule(scan, (size, skip), build)
 
 
 def get_count(store: Store, entity: EntitySet, request: Request) -> Response:

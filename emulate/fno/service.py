@@ -10,6 +10,7 @@ from emulate.fno.reads import ODATA_EXCEPTION, get_collection, get_single
 from emulate.fno.routes import read_route
 from emulate.fno.writes import FnoWrites
 from emulate.odata.keys import parse_resource
+from emulate.read_ahead import ReadAhead
 from emulate.server import Request, Response
 from emulate.store import Store
 
@@ -17,8 +18,9 @@ from emulate.store import Store
 class FnoService:
     """Serves `/data/<EntitySet>` for the F&O entity sets of the catalog."""
 
-    def __init__(self, store: Store, authority: TokenAuthority, page_size: int) -> None:
+    def __init__(self, store: Store, authority: TokenAuthority, page_size: int, read_ahead: ReadAhead | None = None) -> None:
         self.store = store
+        self.read_ahead = read_ahead  # builds the next page of a scan in the background (emulate/read_ahead.py)
         self.authority = authority
         self.page_size = page_size
         self.writes = FnoWrites(store)
@@ -69,7 +71,7 @@ class FnoService:
         if entity is None:
             raise NotFound(f"Resource not found for the segment '{segment.split('(')[0]}'.")
         handlers = {
-            (False, "GET"): lambda: get_collection(self.store, entity, request, api_root, self.page_size),
+            (False, "GET"): lambda: get_collection(self.store, entity, request, api_root, self.page_size, self.read_ahead),
             (False, "POST"): lambda: self.writes.create(entity, request, api_root),
             (True, "GET"): lambda: get_single(self.store, entity, resource.key, request, api_root),
             (True, "PATCH"): lambda: self.writes.update(entity, resource.key, request),

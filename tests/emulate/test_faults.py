@@ -46,6 +46,16 @@ def test_500_comes_in_each_service_envelope(tenant, sales, fno):
     assert fno.get("CustomersV2", params={"$top": "1"}).status_code == 200, "times=2: the third request passes"
 
 
+def test_fno_resource_based_throttling_answers_429_with_retry_after(tenant, fno):
+    tenant.configure(faults=(FaultRule("busy", service="fno", method="GET", path="/CustomersV2"),))
+    busy = fno.get("CustomersV2", params={"$top": "1"})
+    assert busy.status_code == 429
+    assert int(busy.headers["Retry-After"]) >= 1
+    assert busy.json()["error"]["innererror"]["message"] == (
+        "This request could not be processed at this time due to system experiencing high resource utilization.")
+    assert fno.get("CustomersV2", params={"$top": "1"}).status_code == 200, "only the first matching request"
+
+
 @pytest.mark.parametrize(("kind", "title"), [("502", "502 Bad Gateway"), ("504", "504 Gateway Time-out")])
 def test_gateway_errors(tenant, fno, kind, title):
     tenant.configure(faults=(FaultRule(kind, service="fno"),))
@@ -102,3 +112,7 @@ def test_rules_validate():
         FaultRule("418")
     with pytest.raises(ValueError, match="Unknown service"):
         FaultRule("503", service="crm")
+    with pytest.raises(ValueError, match="resource-based throttling"):
+        FaultRule("busy", service="sales")
+    with pytest.raises(ValueError, match="fault_kinds must be some of"):
+        EmulatorSettings(fault_rate=0.5, fault_kinds=("busy",))

@@ -1,0 +1,97 @@
+"""Read-ahead on sequential scans: the next page's row texts are built while the client parses this one.
+
+A client reading a collection page by page asks for the next page only after it has parsed
+the current one; a database reading a table in order fetches the next blocks meanwhile. So,
+after a page of cached rows (emulate/json_cache.py) is served with a next link, the service
+hands one background worker the building of the next page's texts: the same query the next
+request will run, on the worker's own cursor, in its own read transaction (never under the
+store's write lock). The texts are cached under each row's version, as a request's are, so a
+row written before the next request is picked at its new version and rebuilt: read-ahead can
+make a page cheaper, never different.
+
+Bounded: at most one page waits per request shape (a newer page of the shape replaces it),
+at most `depth` pages wait in all (more are not read ahead), one is built at a time.
+"""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+Job = Callable[[], object]
+DEPTH = 2  # pages waiting for the worker, over every request shape
+SETTLE_S = 5.0  # longest a request waits for the worker to finish its page (then it builds the page itself)
+STOP_S = 10.0  # longest stop() waits for the page being built
+
+
+class ReadAhead:
+    """One service's read-ahead worker; `enabled()` is asked at each page (settings may change while serving)."""
+
+    def __init__(self, enabled: Callable[[], bool], depth: int = DEPTH) -> None:
+        self._enabled = enabled
+        self._depth = depth
+        self._waiting: OrderedDict[Hashable, tuple[Hashable, Job]] = OrderedDict()  # shape -> (page, job)
+        self._running: tuple[Hashable, Hashable] | None = None  # (shape, page) being built
+        self._changed = threading.Condition()
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+        self.built = 0  # pages built ahead (tests, benchmarks)
+
+    def schedule(self, shape: Hashable, page: Hashable, job: Job) -> bool:
+        """Have `job` build `page` of `shape` in the background; False when off, stopped or full."""
+        if not self._enabled():
+            return False
+        with self._changed:
+            if self._stopped or self._running == (shape, page):
+                return False
+            if shape not in self._waiting and len(self._waiting) >= self._depth:
+                return False  # busy: this scan's next page is built when asked for
+            self._waiting[shape] = (page, job)
+            self._waiting.move_to_end(shape)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="emulate-read-ahead", daemon=True)
+                self._thread.start()
+            self._changed.notify_all()
+            return True
+
+    def settle(self, shape: Hashable, page: Hashable) -> None:
+        """Before serving `page` of `shape`: wait while the worker builds it; drop it if it is still waiting
+        (the request builds it now rather than after the worker's other pages)."""
+        with self._changed:
+            waiting = self._waiting.get(shape)
+            if waiting is not None and waiting[0] == page:
+                del self._waiting[shape]
+            self._changed.wait_for(lambda: self._running != (shape, page), timeout=SETTLE_S)
+
+    @property
+    def pending(self) -> int:
+        """Pages waiting or being built."""
+        with self._changed:
+            return len(self._waiting) + (self._running is not None)
+
+    def stop(self) -> None:
+        """Drop the waiting pages and wait for the one being built (call before the store closes)."""
+        with self._changed:
+            self._stopped = True
+            self._waiting.clear()
+            self._changed.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=STOP_S)
+
+    def _work(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._waiting or self._stopped)
+                if self._stopped:
+                    return
+                shape, (page, job) = self._waiting.popitem(last=False)
+                self._running = (shape, page)
+            try:
+                job()
+                self.built += 1
+            except Exception:  # noqa: BLE001 - a page not read ahead is built by its request, which reports any error
+                pass
+            finally:
+                with self._changed:
+                    self._running = None
+                    self._changed.notify_all()
