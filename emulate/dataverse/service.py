@@ -13,8 +13,9 @@ from emulate.dataverse.changes import ChangeTracking
 from emulate.dataverse.reads import get_collection, get_single
 from emulate.dataverse.routes import read_route
 from emulate.dataverse.writes import DataverseWrites, parse_property_path
-from emulate.errors import MethodNotAllowed, NotFound, ServiceError, Unauthorized
+from emulate.errors import MethodNotAllowed, NotFound, ServiceError
 from emulate.odata.keys import parse_resource
+from emulate.odata.service import ODataService
 from emulate.read_ahead import ReadAhead
 from emulate.server import Request, Response
 from emulate.store import Store
@@ -22,7 +23,7 @@ from emulate.store import Store
 _API_ROOT = re.compile(r"/api/data/(v9\.[0-2])(?:/(.*))?")
 
 
-class DataverseService:
+class DataverseService(ODataService):
     """Serves `/api/data/v9.x/` for the Sales entity sets of the catalog."""
 
     def __init__(self, store: Store, authority: TokenAuthority, seed: int,
@@ -40,24 +41,12 @@ class DataverseService:
         """Stored rows of `entity_set`, columns named as served (tests, scenarios)."""
         return self.store.rows(SALES_ENTITY_SETS[entity_set])
 
-    def __call__(self, request: Request) -> Response:
-        return self.respond(request)
+    def error_body(self, exc: ServiceError) -> dict:
+        return {"error": {"code": exc.code or "0x80040203", "message": exc.message}}
 
-    def respond(self, request: Request) -> Response:
-        """One request answered: routing, error envelope, headers (each $batch part comes here too)."""
-        try:
-            if request.refusal is not None:  # refused in front of the service (emulate/front.py)
-                raise request.refusal
-            response = self._route(request)
-        except Unauthorized:
-            response = self.authority.challenge(request.origin)
-        except ServiceError as exc:
-            response = Response.json(exc.status, {"error": {"code": exc.code or "0x80040203", "message": exc.message}})
+    def trace_headers(self) -> dict[str, str]:
         request_id = str(uuid.uuid4())
-        response.headers.update({"OData-Version": "4.0", "REQ_ID": request_id, "x-ms-service-request-id": request_id})
-        if response.headers.get("Content-Type", "").startswith("application/json"):
-            response.headers["Content-Type"] = "application/json; odata.metadata=minimal"
-        return response
+        return {"REQ_ID": request_id, "x-ms-service-request-id": request_id}
 
     def _route(self, request: Request) -> Response:
         match = _API_ROOT.fullmatch(request.path)

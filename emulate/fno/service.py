@@ -4,18 +4,19 @@ import uuid
 
 from emulate.authority import TokenAuthority
 from emulate.catalog import FNO_ENTITY_SETS
-from emulate.errors import MethodNotAllowed, NotFound, ServiceError, Unauthorized
+from emulate.errors import MethodNotAllowed, NotFound, ServiceError
 from emulate.fno.batch import FnoBatch
 from emulate.fno.reads import ODATA_EXCEPTION, get_collection, get_single
 from emulate.fno.routes import read_route
 from emulate.fno.writes import FnoWrites
 from emulate.odata.keys import parse_resource
+from emulate.odata.service import ODataService
 from emulate.read_ahead import ReadAhead
 from emulate.server import Request, Response
 from emulate.store import Store
 
 
-class FnoService:
+class FnoService(ODataService):
     """Serves `/data/<EntitySet>` for the F&O entity sets of the catalog."""
 
     def __init__(self, store: Store, authority: TokenAuthority, page_size: int, read_ahead: ReadAhead | None = None) -> None:
@@ -30,24 +31,12 @@ class FnoService:
         """Stored rows of `entity_set`, columns named as served (tests, scenarios)."""
         return self.store.rows(FNO_ENTITY_SETS[entity_set])
 
-    def __call__(self, request: Request) -> Response:
-        return self.respond(request)
+    def error_body(self, exc: ServiceError) -> dict:
+        return {"error": {"code": "", "message": "An error has occurred.", "innererror": {
+            "message": exc.message, "type": exc.kind or ODATA_EXCEPTION, "stacktrace": ""}}}
 
-    def respond(self, request: Request) -> Response:
-        """One request answered: routing, error envelope, headers (each $batch part comes here too)."""
-        try:
-            if request.refusal is not None:  # refused in front of the service (emulate/front.py)
-                raise request.refusal
-            response = self._route(request)
-        except Unauthorized:
-            response = self.authority.challenge(request.origin)
-        except ServiceError as exc:
-            response = Response.json(exc.status, {"error": {"code": "", "message": "An error has occurred.", "innererror": {
-                "message": exc.message, "type": exc.kind or ODATA_EXCEPTION, "stacktrace": ""}}})
-        response.headers.update({"OData-Version": "4.0", "ms-dyn-aid": str(uuid.uuid4())})
-        if response.headers.get("Content-Type", "").startswith("application/json"):
-            response.headers["Content-Type"] = "application/json; odata.metadata=minimal"
-        return response
+    def trace_headers(self) -> dict[str, str]:
+        return {"ms-dyn-aid": str(uuid.uuid4())}
 
     def _route(self, request: Request) -> Response:
         if request.path != "/data" and not request.path.startswith(("/data/", "/Metadata/")):
