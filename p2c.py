@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +24,7 @@ from extract.auth import MsalAuth, build_msal_app
 from extract.errors import ExtractError
 from extract.http import make_client
 from extract.profile import EmulatedTenantSettings, Endpoints, Profile, load_profile, write_profile
+from extract.registry import select_entities
 from extract.run import extract
 from extract.runs import new_run_id, record_stage, utcnow
 from load.errors import LoadError, PushError
@@ -135,11 +136,31 @@ def _stage(s: Session, run_id: int, stage: str, work: Callable[[], Any]) -> Any:
     return summary
 
 
-def do_extract(s: Session, run_id: int) -> list[dict]:
-    entities = s.project.entities_to_extract()
-    return _stage(s, run_id, "extract", lambda: [
-        e.as_dict() for e in extract(s.con, s.clients, entities, run_id=run_id, companies=s.profile.companies)
-    ])
+def do_extract(s: Session, run_id: int, *, full_refresh: bool = False, select: Sequence[str] = ()) -> list[dict]:
+    def work() -> list[dict]:
+        entities = select_entities(s.project.entities_to_extract(), select, _model_needs(s.project))
+        return [e.as_dict() for e in extract(s.con, s.clients, entities, run_id=run_id,
+                                             companies=s.profile.companies, full_refresh=full_refresh)]
+
+    summary = _stage(s, run_id, "extract", work)
+    for e in summary:
+        if e["full_reread_reason"] and e["full_reread_reason"] != "--full-refresh":
+            typer.secho(f"extract  {e['entity']}: read in full: {e['full_reread_reason']}", err=True, fg=typer.colors.YELLOW)
+    return summary
+
+
+def _model_needs(project: Project) -> dict[str, set[tuple[str, str]]]:
+    """Per model: the entities it reads through source(), its refs' and its target (for --select)."""
+    def needs(name: str, seen: set[str]) -> set[tuple[str, str]]:
+        model = project.models[name]
+        target = model.config.get("target")
+        found = set(model.sources) | ({(target.get("system"), target.get("entity"))} if isinstance(target, dict) else set())
+        for parent in model.refs - seen:
+            if parent in project.models:
+                found |= needs(parent, seen | {parent})
+        return found
+
+    return {name: needs(name, {name}) for name in project.models}
 
 
 def do_build(s: Session, run_id: int) -> list[dict]:
@@ -179,9 +200,9 @@ def do_push(s: Session, run_id: int, plan_id: str | None) -> dict:
     return _stage(s, run_id, "push", work)
 
 
-def run_all(s: Session) -> dict:
+def run_all(s: Session, *, full_refresh: bool = False) -> dict:
     run_id = new_run_id(s.con)
-    extracted = do_extract(s, run_id)
+    extracted = do_extract(s, run_id, full_refresh=full_refresh)
     built = do_build(s, run_id)
     planned = do_plan(s, run_id)
     pushed = do_push(s, run_id, planned["plan_id"])
@@ -202,11 +223,21 @@ def target_counts(planned: dict, pushed: dict | None) -> dict[str, dict[str, int
 # --- commands -------------------------------------------------------------------------------
 
 
+FullRefreshOption = Annotated[bool, typer.Option(
+    "--full-refresh", help="Read every entity in full, ignoring stored delta tokens, and start new ones.")]
+
+
 @app.command("extract")
-def extract_command(profile: ProfileOption = "local", as_json: JsonOption = False) -> None:
-    """Read every entity the models need from Sales and F&O into raw_* tables."""
+def extract_command(
+    profile: ProfileOption = "local",
+    full_refresh: FullRefreshOption = False,
+    select: Annotated[Optional[list[str]], typer.Option(
+        "--select", "-s", help="Extract only this entity (sales.accounts) or what this model needs; repeatable.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Read every entity the models need from Sales and F&O into raw_* tables (changes only, where tracked)."""
     with _boundary(), session(profile) as s:
-        summary = do_extract(s, new_run_id(s.con))
+        summary = do_extract(s, new_run_id(s.con), full_refresh=full_refresh, select=select or ())
         _print(as_json, summary, lambda: [_extract_line(e) for e in summary])
 
 
@@ -245,10 +276,10 @@ def push_command(
 
 
 @app.command("run")
-def run_command(profile: ProfileOption = "local", as_json: JsonOption = False) -> None:
+def run_command(profile: ProfileOption = "local", full_refresh: FullRefreshOption = False, as_json: JsonOption = False) -> None:
     """Extract, build, plan and push in one run."""
     with _boundary(), session(profile) as s:
-        summary = run_all(s)
+        summary = run_all(s, full_refresh=full_refresh)
         _print(as_json, summary, lambda: _run_lines(summary))
 
 

@@ -37,7 +37,11 @@ def build_msal_app(authority: str, client_id: str, client_secret: str, ca_file: 
 
 
 class MsalAuth(httpx.Auth):
-    """Bearer tokens for one resource; on a 401 the token is dropped and fetched once more."""
+    """Bearer tokens for one resource; on a 401 the token is dropped and fetched once more.
+
+    A second 401 is handed back as the answer: ``extract.http.send`` turns it into one
+    ``AuthError`` line, so an expired token costs one refresh and a refused app a clear stop.
+    """
 
     def __init__(self, app: msal.ConfidentialClientApplication, resource: str) -> None:
         self.app = app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
@@ -39,6 +39,19 @@ def read_pages(
             seen.add(link)
         next_url, request_params = link, None
     return requests
+
+
+def on_service(link: str, base_url: httpx.URL | str) -> str:
+    """``link`` as stored, moved onto ``base_url``'s origin when the service's address has changed.
+
+    A stored deltaLink names the service it came from; the profile decides where the service
+    is now (an emulated tenant gets new ports each start), and the bearer token never goes
+    to another host.
+    """
+    parts, base = urlsplit(link), urlsplit(str(base_url))
+    if not parts.scheme or (parts.scheme, parts.netloc) == (base.scheme, base.netloc):
+        return link
+    return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, parts.fragment))
 
 
 def key_literal(value: object) -> str:

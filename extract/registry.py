@@ -1,13 +1,19 @@
 """The source registry: which entity sets exist, their keys and typed columns.
 
 It is data (``models/sources.toml``), read once into frozen ``Entity`` values; one generic
-extract loop serves them all.
+extract loop serves them all. Each entity names how it is read after the first time:
+
+- ``change_tracking`` (Sales): Dataverse change tracking, a delta from the stored deltaLink
+  (protocols.md 1.4);
+- ``full`` (the default, and all F&O can do: protocols.md 2.7): every row again, compared
+  by row hash, and rows no longer there marked deleted.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +23,8 @@ from sqlglot.errors import ParseError
 from extract.errors import ExtractError
 
 SYSTEMS = {"sales": "raw_sales", "fno": "raw_fno"}
+STRATEGIES = {"sales": ("change_tracking", "full"), "fno": ("full",)}
+TRACKING_MEMBERS = ("id", "reason")  # what a $deletedEntity row carries (protocols.md 1.4)
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -26,6 +34,7 @@ class Entity:
     entity_set: str
     key: tuple[str, ...]
     columns: tuple[tuple[str, str], ...]  # (name, DuckDB type), in declared order
+    incremental: str = "full"  # one of STRATEGIES[system]
 
     @property
     def schema(self) -> str:
@@ -38,6 +47,10 @@ class Entity:
     @property
     def label(self) -> str:
         return f"{self.system}.{self.entity_set}"
+
+    @property
+    def change_tracked(self) -> bool:
+        return self.incremental == "change_tracking"
 
 
 def load_registry(path: Path) -> dict[tuple[str, str], Entity]:
@@ -74,4 +87,33 @@ def _entity(path: Path, system: str, entity_set: str, spec: dict) -> Entity:
             exp.DataType.build(type_, dialect="duckdb")
         except (ParseError, ValueError) as exc:
             raise ExtractError(f"{where}: column {name!r} has unknown type {type_!r}") from exc
-    return Entity(system, entity_set, tuple(key), tuple(columns.items()))
+    incremental = spec.get("incremental", "full")
+    if incremental not in STRATEGIES[system]:
+        raise ExtractError(f"{where}: incremental = {incremental!r} is not one of {', '.join(STRATEGIES[system])}")
+    if incremental == "change_tracking" and (len(key) != 1 or set(TRACKING_MEMBERS) & set(columns)):
+        raise ExtractError(f"{where}: change tracking needs a single-column key and no column named id or reason")
+    return Entity(system, entity_set, tuple(key), tuple(columns.items()), incremental)
+
+
+def select_entities(
+    entities: Sequence[Entity], selectors: Iterable[str], needs: Mapping[str, Iterable[tuple[str, str]]]
+) -> list[Entity]:
+    """The ``entities`` a ``--select`` names: by label (``sales.accounts``) or by a model that needs them.
+
+    ``needs`` maps each model name to the (system, entity set) pairs it reads, directly or
+    through the models it refers to. No selectors keeps every entity.
+    """
+    selectors = list(selectors)
+    if not selectors:
+        return list(entities)
+    by_label = {e.label: (e.system, e.entity_set) for e in entities}
+    wanted: set[tuple[str, str]] = set()
+    for name in selectors:
+        if name in by_label:
+            wanted.add(by_label[name])
+        elif name in needs:
+            wanted.update(needs[name])
+        else:
+            known = ", ".join(sorted(by_label))
+            raise ExtractError(f"--select {name}: not an extracted entity ({known}) nor a model")
+    return [e for e in entities if (e.system, e.entity_set) in wanted]
