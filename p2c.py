@@ -395,8 +395,9 @@ def _echo_lines(lines: list[str]) -> None:
 
 
 def _extract_line(e: dict) -> str:
+    retried = f"  {e['retries']} retried, {e['seconds_throttled']:.1f}s throttled" if e["retries"] else ""
     return (f"extract  {e['entity']:<34} {e['received']:>7} rows  {e['new']} new  {e['changed']} changed  "
-            f"{e['deleted']} deleted  {e['requests']} requests  {e['seconds']:.2f}s")
+            f"{e['deleted']} deleted  {e['requests']} requests ({e['read']}){retried}  {e['seconds']:.2f}s")
 
 
 def _plan_lines(planned: dict) -> list[str]:

@@ -9,6 +9,7 @@ import httpx
 
 from extract.errors import PageError
 from extract.http import send
+from extract.retry import RetryStats
 
 
 def read_pages(
@@ -19,6 +20,7 @@ def read_pages(
     headers: Mapping[str, str],
     on_page: Callable[[bytes], str | None],
     what: str,
+    stats: RetryStats | None = None,
 ) -> int:
     """GET ``url`` and every ``@odata.nextLink`` after it; returns the number of requests.
 
@@ -30,7 +32,7 @@ def read_pages(
     request_params: Mapping[str, str] | None = params
     requests = 0
     while next_url is not None:
-        response = send(client, "GET", next_url, params=request_params, headers=headers, what=what)
+        response = send(client, "GET", next_url, params=request_params, headers=headers, what=what, stats=stats)
         requests += 1
         link = on_page(response.content)
         if link is not None and link in seen:

@@ -20,6 +20,7 @@ from extract.errors import ServiceError
 from extract.land import LandResult, PageSpool, ensure_raw_tables, merge_into_raw
 from extract.odata import key_literal, on_service, read_pages
 from extract.registry import Entity
+from extract.retry import RetryStats
 from extract.runs import utcnow
 from extract.sync_state import ensure_sync_state, save_delta_link, stored_delta_link
 
@@ -41,6 +42,8 @@ class EntitySummary:
     seconds: float
     read: str = "full"  # "full" or "delta"
     full_reread_reason: str | None = None  # why a stored delta token was not followed
+    retries: int = 0  # requests sent again after a 429, a 5xx or a dropped connection
+    seconds_throttled: float = 0.0  # time spent waiting out Retry-After
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -90,6 +93,7 @@ def extract_entity(
 ) -> EntitySummary:
     started = time.perf_counter()
     extracted_at = utcnow()
+    stats = RetryStats()
     ensure_raw_tables(con, entity)
     url, params, headers = first_request(entity, companies, page_size)
     full_read = _Read(url, params, headers, full=True)
@@ -103,22 +107,24 @@ def extract_entity(
     if delta_link is not None:
         delta = _Read(on_service(delta_link, client.base_url), None, headers, full=False)
         try:
-            result, requests = _read_and_land(con, client, entity, delta, run_id=run_id, extracted_at=extracted_at)
-            return _summary(entity, result, requests, started, "delta", None)
+            result, requests = _read_and_land(con, client, entity, delta, run_id=run_id, extracted_at=extracted_at, stats=stats)
+            return _summary(entity, result, requests, started, "delta", None, stats)
         except _TokenRejected as rejected:
             reason, rejected_requests = rejected.reason, rejected.requests
-    result, requests = _read_and_land(con, client, entity, full_read, run_id=run_id, extracted_at=extracted_at)
-    return _summary(entity, result, requests + rejected_requests, started, "full", reason)
+    result, requests = _read_and_land(con, client, entity, full_read, run_id=run_id, extracted_at=extracted_at, stats=stats)
+    return _summary(entity, result, requests + rejected_requests, started, "full", reason, stats)
 
 
 def _read_and_land(
-    con: duckdb.DuckDBPyConnection, client: httpx.Client, entity: Entity, read: _Read, *, run_id: int, extracted_at: datetime
+    con: duckdb.DuckDBPyConnection, client: httpx.Client, entity: Entity, read: _Read, *, run_id: int,
+    extracted_at: datetime, stats: RetryStats,
 ) -> tuple[LandResult, int]:
     """Read every page into a spool, then merge it (and store the new deltaLink) in one transaction."""
     spool = PageSpool(con, entity, tracking=entity.change_tracked)
     try:
         try:
-            requests = read_pages(client, read.url, params=read.params, headers=read.headers, on_page=spool.add, what=entity.label)
+            requests = read_pages(client, read.url, params=read.params, headers=read.headers, on_page=spool.add,
+                                  what=entity.label, stats=stats)
         except ServiceError as exc:
             if not read.full and delta_token_rejected(exc):
                 detail = str(exc).removeprefix(f"{entity.label}: ")
@@ -141,7 +147,9 @@ def delta_token_rejected(exc: ServiceError) -> bool:
             and (exc.code.lower() == EXPIRED_VERSION_STAMP or "version stamp" in str(exc).lower()))
 
 
-def _summary(entity: Entity, result: LandResult, requests: int, started: float, read: str, reason: str | None) -> EntitySummary:
+def _summary(entity: Entity, result: LandResult, requests: int, started: float, read: str, reason: str | None,
+             stats: RetryStats) -> EntitySummary:
+    """``requests`` counts pages asked for; retries of them are counted apart."""
     return EntitySummary(
         entity=entity.label,
         received=result.received,
@@ -152,6 +160,8 @@ def _summary(entity: Entity, result: LandResult, requests: int, started: float, 
         seconds=round(time.perf_counter() - started, 3),
         read=read,
         full_reread_reason=reason,
+        retries=stats.retries,
+        seconds_throttled=round(stats.seconds_throttled, 3),
     )
 
 

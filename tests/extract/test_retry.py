@@ -233,3 +233,27 @@ def test_a_second_401_is_one_auth_line():
     with pytest.raises(AuthError, match=r"^sales.accounts: https://org.example refused the access token \(HTTP 401\)"):
         send(client, "GET", "/accounts", what="sales.accounts")
     assert seen == ["GET", "GET"] and app.cleared == 1  # one refresh, then the clear line
+
+
+def test_the_extract_summary_counts_retries_and_throttled_seconds(tenant):
+    """Issue 4 item 5: retries and time throttled per entity reach the run summary."""
+    import duckdb
+
+    from emulate.settings import FaultRule
+    from extract.auth import MsalAuth, build_msal_app
+    from extract.http import make_client
+    from extract.profile import PROJECT_DIR
+    from extract.registry import load_registry
+    from extract.retry import RetryPolicy
+    from extract.run import extract_entity
+
+    tenant.configure(faults=(FaultRule("busy", service="fno", method="GET", path="/CustomersV2"),))
+    waits = []
+    app = build_msal_app(tenant.authority_url, tenant.client_id, tenant.client_secret, tenant.ca_file)
+    client = make_client(tenant.fno_url, MsalAuth(app, tenant.fno_url), ca_file=tenant.ca_file,
+                         retry=RetryPolicy(sleep=waits.append))
+    entity = load_registry(PROJECT_DIR / "models" / "sources.toml")[("fno", "CustomersV2")]
+    with duckdb.connect() as con, client:
+        summary = extract_entity(con, client, entity, run_id=1, companies=["usmf"])
+    assert (summary.retries, summary.seconds_throttled, summary.requests) == (1, 5.0, 1)
+    assert summary.received > 0 and waits == [5]
