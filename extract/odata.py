@@ -11,6 +11,9 @@ from extract.errors import PageError
 from extract.http import send
 from extract.retry import RetryStats
 
+SALES_API = "/api/data/v9.2/"  # the Dataverse Web API root under the org URL
+FNO_API = "/data/"  # the F&O OData root under the environment URL
+
 
 def read_pages(
     client: httpx.Client,

@@ -18,14 +18,12 @@ import httpx
 
 from extract.errors import ServiceError
 from extract.land import LandResult, PageSpool, ensure_raw_tables, merge_into_raw
-from extract.odata import key_literal, on_service, read_pages
+from extract.odata import FNO_API, SALES_API, key_literal, on_service, read_pages
 from extract.registry import Entity
 from extract.retry import RetryStats
 from extract.runs import utcnow
 from extract.sync_state import ensure_sync_state, save_delta_link, stored_delta_link
 
-SALES_API = "/api/data/v9.2/"
-FNO_API = "/data/"
 SALES_PAGE_SIZE = 5000  # the Web API's maximum (protocols.md 1.3)
 TRACK_CHANGES = "odata.track-changes"
 EXPIRED_VERSION_STAMP = "0x80044352"  # the service no longer holds the changes since the token (protocols.md 1.4)

@@ -10,8 +10,7 @@ import httpx
 
 from extract.errors import ServiceError
 from extract.http import send
-from extract.odata import key_path
-from extract.run import FNO_API
+from extract.odata import FNO_API, key_path
 from load.diff import Operation
 from load.plan import json_value
 

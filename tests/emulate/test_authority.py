@@ -3,25 +3,15 @@
 import time
 
 import jwt
-import msal
 import pytest
-import requests
 
 from emulate.authority import FNO_RESOURCE, SALES_RESOURCE
 from emulate.tenant import EmulatedTenant
-
-
-def _msal_app(tenant: EmulatedTenant, secret: str) -> tuple[msal.ConfidentialClientApplication, requests.Session]:
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = str(tenant.ca_file)
-    app = msal.ConfidentialClientApplication(tenant.client_id, client_credential=secret, authority=tenant.authority_url,
-                                             instance_discovery=False, http_client=session)
-    return app, session
+from tests.emulate.msal_apps import msal_app
 
 
 def test_msal_gets_tokens_for_both_services(tenant):
-    app, session = _msal_app(tenant, tenant.client_secret)
+    app, session = msal_app(tenant, tenant.client_secret)
     with session:
         for origin in (tenant.sales_url, tenant.fno_url):
             result = app.acquire_token_for_client(scopes=[f"{origin}/.default"])
@@ -33,7 +23,7 @@ def test_msal_gets_tokens_for_both_services(tenant):
 
 
 def test_msal_reports_a_bad_secret(tenant):
-    app, session = _msal_app(tenant, "not-the-secret")
+    app, session = msal_app(tenant, "not-the-secret")
     with session:
         result = app.acquire_token_for_client(scopes=[f"{tenant.sales_url}/.default"])
     assert result["error"] == "invalid_client"
@@ -102,7 +92,7 @@ def _alias_cases(tenant):
 def test_real_resource_identifiers_stand_for_the_emulated_services(tenant, http):
     """protocols.md 5.3: scopes of the real Sales and F&O resources are accepted; each token is good
     at the emulated service its resource names, and only there."""
-    app, session = _msal_app(tenant, tenant.client_secret)
+    app, session = msal_app(tenant, tenant.client_secret)
     with session:
         for resource, right_url, wrong_url in _alias_cases(tenant):
             result = app.acquire_token_for_client(scopes=[f"{resource}/.default"])

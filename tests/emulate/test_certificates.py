@@ -4,27 +4,17 @@ import time
 import uuid
 
 import jwt
-import msal
 import pytest
-import requests
 
 from emulate.client_certificate import issue_client_certificate, thumbprints
+from tests.emulate.msal_apps import msal_app
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
-def _msal_app(tenant, credential) -> tuple[msal.ConfidentialClientApplication, requests.Session]:
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = str(tenant.ca_file)
-    app = msal.ConfidentialClientApplication(tenant.client_id, client_credential=credential, authority=tenant.authority_url,
-                                             instance_discovery=False, http_client=session)
-    return app, session
-
-
 @pytest.mark.parametrize("shape", ["client_certificate", "client_certificate_by_thumbprint"])
 def test_msal_gets_tokens_with_the_certificate(tenant, shape):
-    app, session = _msal_app(tenant, getattr(tenant, shape))
+    app, session = msal_app(tenant, getattr(tenant, shape))
     with session:
         result = app.acquire_token_for_client(scopes=[f"{tenant.sales_url}/.default"])
     assert result.get("token_type") == "Bearer", result
@@ -34,7 +24,7 @@ def test_msal_gets_tokens_with_the_certificate(tenant, shape):
 
 def test_msal_with_an_unregistered_certificate_gets_700027(tenant):
     other = issue_client_certificate(tenant.client_id)
-    app, session = _msal_app(tenant, other.msal_credential)
+    app, session = msal_app(tenant, other.msal_credential)
     with session:
         result = app.acquire_token_for_client(scopes=[f"{tenant.fno_url}/.default"])
     assert result["error"] == "invalid_client" and result["error_codes"] == [700027]

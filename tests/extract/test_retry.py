@@ -237,16 +237,6 @@ def test_a_second_401_is_one_auth_line():
 
 def test_the_extract_summary_counts_retries_and_throttled_seconds(tenant):
     """Issue 4 item 5: retries and time throttled per entity reach the run summary."""
-    import duckdb
-
-    from emulate.settings import FaultRule
-    from extract.auth import MsalAuth, build_msal_app
-    from extract.http import make_client
-    from extract.profile import PROJECT_DIR
-    from extract.registry import load_registry
-    from extract.retry import RetryPolicy
-    from extract.run import extract_entity
-
     tenant.configure(faults=(FaultRule("busy", service="fno", method="GET", path="/CustomersV2"),))
     waits = []
     app = build_msal_app(tenant.authority_url, tenant.client_id, tenant.client_secret, tenant.ca_file)

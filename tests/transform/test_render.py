@@ -64,34 +64,17 @@ def test_entities_to_extract_are_the_sources_read_and_the_flow_targets(tmp_path)
     assert [e.label for e in project.entities_to_extract()] == ["sales.accounts", "fno.Targets"]
 
 
-def test_undefined_variable_names_file_and_line(tmp_path):
-    message = render_error(tmp_path, {"staging/m.sql": "select 1\nfrom x\nwhere {{ nope }}"})
-    assert message.endswith("m.sql:3: 'nope' is undefined")
-
-
-def test_unknown_ref_names_file_line_and_model(tmp_path):
-    message = render_error(tmp_path, {"staging/m.sql": "select 1 from\n{{ ref('missing_model') }}"})
-    assert "m.sql:2: ref('missing_model'): no model named 'missing_model'" in message
-
-
-def test_unknown_source_is_an_error(tmp_path):
-    message = render_error(tmp_path, {"staging/m.sql": "select * from {{ source('sales', 'contacts') }}"})
-    assert "source('sales', 'contacts'): not declared in sources.toml" in message
-
-
-def test_jinja_syntax_error_names_line(tmp_path):
-    message = render_error(tmp_path, {"staging/m.sql": "select 1\n{{ ref('x' }}"})
-    assert "m.sql:2: Jinja syntax error" in message
-
-
-def test_sql_syntax_error_names_line(tmp_path):
-    message = render_error(tmp_path, {"staging/m.sql": "select 1,\nfrom from"})
-    assert "m.sql:2: SQL syntax error" in message
-
-
-def test_direct_table_reads_are_refused(tmp_path):
-    message = render_error(tmp_path, {"staging/m.sql": "select * from raw_sales.accounts"})
-    assert "table raw_sales.accounts is read directly" in message
+@pytest.mark.parametrize("sql, expected", [
+    ("select 1\nfrom x\nwhere {{ nope }}", "m.sql:3: 'nope' is undefined"),
+    ("select 1 from\n{{ ref('missing_model') }}", "m.sql:2: ref('missing_model'): no model named 'missing_model'"),
+    ("select * from {{ source('sales', 'contacts') }}", "m.sql:1: source('sales', 'contacts'): not declared in sources.toml"),
+    ("select 1\n{{ ref('x' }}", "m.sql:2: Jinja syntax error"),
+    ("select 1,\nfrom from", "m.sql:2: SQL syntax error"),
+    ("select * from raw_sales.accounts", "m.sql: table raw_sales.accounts is read directly"),
+    ("select {{ value_map('nope', 'name') }}", "m.sql:1: value_map('nope', ...): no seed models/seeds/nope.csv"),
+], ids=["undefined", "unknown-ref", "unknown-source", "jinja-syntax", "sql-syntax", "direct-read", "unknown-seed"])
+def test_a_bad_model_is_one_error_naming_file_line_and_name(tmp_path, sql, expected):
+    assert expected in render_error(tmp_path, {"staging/m.sql": sql})
 
 
 def test_cycle_is_reported_with_its_path(tmp_path):
@@ -105,8 +88,3 @@ def test_cycle_is_reported_with_its_path(tmp_path):
 def test_two_models_with_one_name_are_an_error(tmp_path):
     with pytest.raises(GraphError, match="a model named 'm' already exists"):
         load_project(make_project(tmp_path, {"staging/m.sql": "select 1", "flows/m.sql": "select 2"}), {})
-
-
-def test_value_map_unknown_seed_is_an_error(tmp_path):
-    message = render_error(tmp_path, {"staging/m.sql": "select {{ value_map('nope', 'name') }}"})
-    assert "no seed models/seeds/nope.csv" in message
