@@ -39,7 +39,7 @@ from emulate.tenant import EmulatedTenant  # noqa: E402
 from extract.auth import MsalAuth, build_msal_app  # noqa: E402
 from extract.http import make_client  # noqa: E402
 from extract.land import PageSpool  # noqa: E402
-from extract.registry import load_registry  # noqa: E402
+from extract.registry import load_project_registry  # noqa: E402
 from extract.run import first_request  # noqa: E402
 
 PAGE_ROWS = 5000
@@ -145,7 +145,7 @@ def main() -> None:
     parser.add_argument("--scan-scale", type=int, default=SCAN_SCALE)
     parser.add_argument("--scan-rounds", type=int, default=2)
     args = parser.parse_args()
-    accounts = load_registry(Path(__file__).resolve().parent.parent / "models" / "sources.toml")[("sales", "accounts")]
+    accounts = load_project_registry(Path(__file__).resolve().parent.parent / "models")[("sales", "accounts")]
     lines = FNO_ENTITY_SETS[FNO_LINES]
     with tempfile.TemporaryDirectory() as tmp, EmulatedTenant.start(Path(tmp) / "tenant", scale=SCALE) as tenant:
         msal_app = build_msal_app(tenant.authority_url, tenant.client_id, tenant.client_secret, tenant.ca_file)

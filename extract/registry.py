@@ -1,7 +1,8 @@
 """The source registry: which entity sets exist, their keys and typed columns.
 
-It is data (``models/sources.toml``), read once into frozen ``Entity`` values; one generic
-extract loop serves them all. Each entity names how it is read after the first time:
+It is data (``models/sources.toml`` and any ``models/sources/*.toml``, one file per flow if
+the analysts like), read once into frozen ``Entity`` values; one generic extract loop serves
+them all. An entity set is declared once, in whichever file first needs it. Each entity names how it is read after the first time:
 
 - ``change_tracking`` (Sales): Dataverse change tracking, a delta from the stored deltaLink
   (protocols.md 1.4);
@@ -53,8 +54,30 @@ class Entity:
         return self.incremental == "change_tracking"
 
 
+def registry_files(models_dir: Path) -> list[Path]:
+    """``sources.toml`` and every ``sources/*.toml`` of a models folder, in a stable order."""
+    files = [models_dir / "sources.toml"] if (models_dir / "sources.toml").is_file() else []
+    files += sorted((models_dir / "sources").glob("*.toml"))
+    if not files:
+        raise ExtractError(f"{models_dir}: no sources.toml nor sources/*.toml declares what to extract")
+    return files
+
+
+def load_project_registry(models_dir: Path) -> dict[tuple[str, str], Entity]:
+    """Every entity the models folder declares; one declared in two files is an error naming both."""
+    entities: dict[tuple[str, str], Entity] = {}
+    declared_in: dict[tuple[str, str], Path] = {}
+    for path in registry_files(models_dir):
+        for key, entity in load_registry(path).items():
+            if key in entities:
+                raise ExtractError(f"{path}: [{entity.label}] is already declared in {declared_in[key]}")
+            entities[key] = entity
+            declared_in[key] = path
+    return entities
+
+
 def load_registry(path: Path) -> dict[tuple[str, str], Entity]:
-    """Read ``sources.toml``; every problem is reported with the file and entity at fault."""
+    """Read one sources file; every problem is reported with the file and entity at fault."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from extract.registry import Entity, load_registry
+from extract.registry import Entity, load_project_registry
 from transform.errors import GraphError, TransformError
 from transform.graph import build_order
 from transform.render import Model, Renderer
@@ -46,7 +46,7 @@ class Project:
 
 def load_project(models_dir: Path, variables: Mapping[str, Any]) -> Project:
     """Render every model. A model that fails is kept in ``errors``; the rest still load."""
-    entities = load_registry(models_dir / "sources.toml")
+    entities = load_project_registry(models_dir)
     paths = model_paths(models_dir)
     renderer = Renderer(
         models_dir,

@@ -18,6 +18,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from transform.errors import ModelError
+from transform.ids import deterministic_id_sql
 
 MODEL_SCHEMA = "models"
 SOURCE_SCHEMAS = {"sales": "raw_sales", "fno": "raw_fno"}
@@ -111,10 +112,7 @@ class Renderer:
         def value_map(seed: str, expression: str, default: Any = None) -> str:
             if seed not in self.seeds:
                 raise ModelError(f"value_map({seed!r}, ...): no seed models/seeds/{seed}.csv")
-            try:
-                source_expr = sqlglot.parse_one(expression, read="duckdb")
-            except ParseError as exc:
-                raise ModelError(f"value_map({seed!r}, {expression!r}): not an expression") from exc
+            source_expr = _expression(f"value_map({seed!r}, {expression!r})", expression)
             mapped = (
                 exp.select(exp.column("target_value", table="m"))
                 .from_(exp.table_(seed, db="seeds", quoted=True).as_("m"))
@@ -127,7 +125,27 @@ class Renderer:
             )
             return exp.func("coalesce", exp.Subquery(this=mapped), _literal(default)).sql("duckdb")
 
-        return {"ref": ref, "source": source, "config": config, "var": var, "value_map": value_map}
+        def deterministic_id(entity_set: str, *expressions: str) -> str:
+            if not expressions:
+                raise ModelError(f"deterministic_id({entity_set!r}): name the natural key expression(s)")
+            parts = [_expression(f"deterministic_id({entity_set!r}, {e!r})", e) for e in expressions]
+            return deterministic_id_sql(entity_set, parts).sql("duckdb")
+
+        return {
+            "ref": ref,
+            "source": source,
+            "config": config,
+            "var": var,
+            "value_map": value_map,
+            "deterministic_id": deterministic_id,
+        }
+
+
+def _expression(call: str, text: str) -> exp.Expression:
+    try:
+        return sqlglot.parse_one(text, read="duckdb")
+    except ParseError as exc:
+        raise ModelError(f"{call}: not an expression") from exc
 
 
 def _literal(value: Any) -> exp.Expression:

@@ -7,12 +7,12 @@ import pytest
 
 from extract.auth import MsalAuth, build_msal_app
 from extract.http import make_client
-from extract.registry import load_registry
+from extract.registry import load_project_registry
 from extract.profile import PROJECT_DIR
 from extract.run import extract_entity
 from emulate.tenant import EmulatedTenant
 
-ENTITIES = load_registry(PROJECT_DIR / "models" / "sources.toml")
+ENTITIES = load_project_registry(PROJECT_DIR / "models")
 
 
 @pytest.fixture

@@ -15,10 +15,10 @@ from extract.errors import ExtractError, ServiceError
 from extract.http import make_client
 from extract.profile import PROJECT_DIR
 from extract import run as run_module, sync_state as sync_module
-from extract.registry import load_registry, select_entities
+from extract.registry import load_project_registry, select_entities
 from extract.run import extract_entity
 
-ENTITIES = load_registry(PROJECT_DIR / "models" / "sources.toml")
+ENTITIES = load_project_registry(PROJECT_DIR / "models")
 ACCOUNTS = ENTITIES[("sales", "accounts")]
 
 
@@ -215,3 +215,14 @@ def test_cli_extract_then_delta_then_full_refresh_and_select(cli, tenant, profil
     run = cli("run", "--profile", str(profile), "--full-refresh", "--json")
     assert run.exit_code == 0, run.output
     assert {e["entity"]: e["read"] for e in json.loads(run.stdout)["extract"]}["sales.accounts"] == "full"
+
+
+def test_an_entity_declared_in_two_source_files_is_refused(tmp_path):
+    from extract.errors import ExtractError
+
+    (tmp_path / "sources").mkdir()
+    body = '[sales.accounts]\nkey = ["accountid"]\n[sales.accounts.columns]\naccountid = "VARCHAR"\n'
+    (tmp_path / "sources" / "accounts.toml").write_text(body)
+    (tmp_path / "sources" / "contacts.toml").write_text(body)
+    with pytest.raises(ExtractError, match=r"contacts.toml: \[sales.accounts\] is already declared in .*accounts.toml"):
+        load_project_registry(tmp_path)

@@ -14,11 +14,11 @@ from extract.auth import MsalAuth, build_msal_app
 from extract.errors import AuthError, ServiceError
 from extract.http import make_client, send
 from extract.profile import PROJECT_DIR
-from extract.registry import load_registry
+from extract.registry import load_project_registry
 from extract.retry import RetryPolicy, RetryStats
 from extract.run import extract_entity
 
-ENTITIES = load_registry(PROJECT_DIR / "models" / "sources.toml")
+ENTITIES = load_project_registry(PROJECT_DIR / "models")
 ACCOUNTS = ENTITIES[("sales", "accounts")]
 CUSTOMERS = ENTITIES[("fno", "CustomersV2")]
 FAST = RetryPolicy(base_delay_s=0.01, max_delay_s=0.05)
@@ -242,7 +242,7 @@ def test_the_extract_summary_counts_retries_and_throttled_seconds(tenant):
     app = build_msal_app(tenant.authority_url, tenant.client_id, tenant.client_secret, tenant.ca_file)
     client = make_client(tenant.fno_url, MsalAuth(app, tenant.fno_url), ca_file=tenant.ca_file,
                          retry=RetryPolicy(sleep=waits.append))
-    entity = load_registry(PROJECT_DIR / "models" / "sources.toml")[("fno", "CustomersV2")]
+    entity = load_project_registry(PROJECT_DIR / "models")[("fno", "CustomersV2")]
     with duckdb.connect() as con, client:
         summary = extract_entity(con, client, entity, run_id=1, companies=["usmf"])
     assert (summary.retries, summary.seconds_throttled, summary.requests) == (1, 5.0, 1)

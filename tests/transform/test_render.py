@@ -6,6 +6,7 @@ import pytest
 
 from transform.errors import GraphError, ModelError
 from transform.project import load_project
+from transform.render import Renderer
 
 SOURCES = """
 [sales.accounts]
@@ -88,3 +89,22 @@ def test_cycle_is_reported_with_its_path(tmp_path):
 def test_two_models_with_one_name_are_an_error(tmp_path):
     with pytest.raises(GraphError, match="a model named 'm' already exists"):
         load_project(make_project(tmp_path, {"staging/m.sql": "select 1", "flows/m.sql": "select 2"}), {})
+
+
+def test_deterministic_id_in_sql_matches_python(tmp_path):
+    """Records p2c creates in Sales get the same UUID from the model's SQL and from Python (decisions.md 12)."""
+    import duckdb
+
+    from transform.ids import deterministic_id
+
+    renderer = Renderer(tmp_path, model_names=set(), sources=set(), seeds=set(), variables={})
+    (tmp_path / "ids.sql").write_text(
+        "select {{ deterministic_id('salesorders', 'n') }} as id, {{ deterministic_id('salesorderdetails', 'n', 'line') }} as line_id "
+        "from (values ('SO-0001', 1), ('ORD-ü|2', 20), (null, 3)) as t(n, line)"
+    )
+    model = renderer.render(tmp_path / "ids.sql")
+    rows = duckdb.connect().execute(model.sql).fetchall()
+    assert rows[0] == (deterministic_id("salesorders", "SO-0001"), deterministic_id("salesorderdetails", "SO-0001", 1))
+    assert rows[1] == (deterministic_id("salesorders", "ORD-ü|2"), deterministic_id("salesorderdetails", "ORD-ü|2", 20))
+    assert rows[2] == (None, None)
+    assert rows[0][0] != rows[1][0] and rows[0][0][14] == "5"
