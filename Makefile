@@ -19,7 +19,13 @@ test: $(STAMP)
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 bench: $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	$(PY) bench/page_cost.py
+	$(PY) bench/extract_throughput.py
+	$(PY) bench/extract_latency.py
+	$(PY) bench/push_plan.py
+	$(PY) bench/push_batch.py
+	$(PY) bench/emulate_writes.py
 	$(PY) -m pytest -m slow -s $(PYTEST_ARGS)
 
 clean:

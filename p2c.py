@@ -23,20 +23,33 @@ import typer
 from extract.auth import MsalAuth, build_msal_app
 from extract.errors import ExtractError
 from extract.http import make_client
+from extract.parallel import Parallelism
 from extract.profile import EmulatedTenantSettings, Endpoints, Profile, load_profile, write_profile
+from extract.progress import progress_for
 from extract.registry import select_entities
 from extract.run import extract
 from extract.runs import new_run_id, record_stage, utcnow
-from load.errors import LoadError, PushError
-from load.plan import Plan, load_plan, make_plan, save_plan
+from load.errors import ConflictError, LoadError, PushError
+from load.plan import Plan, load_plan, make_plan, targets_of
 from load.push import push
-from load.writers import FnoWriter
+from load.replay import replayed
+from load.waves import MAX_WAVES, affected_models, affected_targets, written_entities
+from load.writers import DataverseWriter, FnoWriter
 from transform.build import build, record_builds, unbuildable
-from transform.errors import BuildError, TransformError
+from transform.checks import check_models, record_checks
+from transform.errors import BuildError, ModelError, TransformError
+from transform.lineage import describe as describe_lineage, lineage_of
 from transform.project import Project, load_project
+from transform.report import build_lines, check_lines
+from audit import exit_codes
+from audit.errors import AuditError
 
 app = typer.Typer(
-    help="Sync Dynamics 365 Sales and Finance and Operations through a DuckDB staging database.",
+    help="Sync Dynamics 365 Sales and Finance and Operations through a DuckDB staging database.\n\n"
+         "A day with p2c: `p2c run` (extract, build, plan, push); `p2c status` (what the last runs did, what "
+         "waits for a retry); `p2c runs show RUN` (one run in detail); `p2c trace ENTITY KEY` (one record's story, "
+         "e.g. `p2c trace accounts ACC-01000-BVRCPS`). Every command takes --profile; reports take --json.",
+    epilog=exit_codes.HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -46,14 +59,18 @@ ProfileOption = Annotated[
     str, typer.Option("--profile", "-p", help="Profile name in profiles/ or path to a profile .toml file.")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary instead of text.")]
-STAGE_ERRORS = (ExtractError, TransformError, LoadError)
+STAGE_ERRORS = (ExtractError, TransformError, LoadError, AuditError)
 _debug = False
+_quiet = False
 
 
 @app.callback()
-def _options(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False) -> None:
-    global _debug
-    _debug = debug
+def _options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors (and --json output).")] = False,
+) -> None:
+    global _debug, _quiet
+    _debug, _quiet = debug, quiet
 
 
 # --- wiring: the only place that opens the staging database and builds clients -------------
@@ -139,8 +156,10 @@ def _stage(s: Session, run_id: int, stage: str, work: Callable[[], Any]) -> Any:
 def do_extract(s: Session, run_id: int, *, full_refresh: bool = False, select: Sequence[str] = ()) -> list[dict]:
     def work() -> list[dict]:
         entities = select_entities(s.project.entities_to_extract(), select, _model_needs(s.project))
-        return [e.as_dict() for e in extract(s.con, s.clients, entities, run_id=run_id,
-                                             companies=s.profile.companies, full_refresh=full_refresh)]
+        with progress_for(sys.stderr) as progress:  # a bar only when stderr is a terminal
+            return [e.as_dict() for e in extract(s.con, s.clients, entities, run_id=run_id,
+                                                 companies=s.profile.companies, full_refresh=full_refresh,
+                                                 parallelism=Parallelism(s.profile.max_parallel), progress=progress)]
 
     summary = _stage(s, run_id, "extract", work)
     for e in summary:
@@ -163,51 +182,111 @@ def _model_needs(project: Project) -> dict[str, set[tuple[str, str]]]:
     return {name: needs(name, {name}) for name in project.models}
 
 
-def do_build(s: Session, run_id: int) -> list[dict]:
+def do_build(s: Session, run_id: int, select: Sequence[str] = (), *, hold_back: bool = False) -> list[dict]:
+    """Build the models. A failed model raises, unless ``hold_back``: then `p2c run` goes on without it
+    (plan skips it and what depends on it) and reports it when the run ends."""
     def work() -> list[dict]:
-        results = build(s.con, s.project)
+        results = build(s.con, s.project, select)
         record_builds(s.con, run_id, results)
-        failed = [r for r in results if r.status in ("error", "check_failed")]
-        if failed:
-            raise BuildError(failed[0].message + (f" (and {len(failed) - 1} more failed models)" if len(failed) > 1 else ""))
+        error = _build_failure([r.as_dict() for r in results])
+        if error is not None:
+            raise error
         return [r.as_dict() for r in results]
 
-    return _stage(s, run_id, "build", work)
+    try:
+        return _stage(s, run_id, "build", work)  # a failed model marks the stage failed in p2c_meta.runs
+    except BuildError as exc:
+        if hold_back and hasattr(exc, "results"):
+            return exc.results
+        raise
 
 
-def do_plan(s: Session, run_id: int) -> dict:
+def _build_failure(results: list[dict]) -> BuildError | None:
+    """One error for the models that failed to build or failed their checks, if any did."""
+    failed = [r for r in results if r["status"] in ("error", "check_failed")]
+    if not failed:
+        return None
+    error = BuildError(failed[0]["message"] + (f" (and {len(failed) - 1} more failed models)" if len(failed) > 1 else ""))
+    error.results = results
+    return error
+
+
+def do_plan(s: Session, run_id: int, only: Sequence[str] | None = None, wave: int | None = None) -> dict:
     def work() -> dict:
         targets = s.project.targets()
         plan = make_plan(
             s.con, targets, dict(s.project.entities), run_id=run_id, created_at=utcnow(),
-            blocked=unbuildable(s.con, [m.name for m in targets]),
+            blocked=unbuildable(s.con, [m.name for m in targets]), only=only,
         )
-        save_plan(s.con, plan)
         return {"plan_id": plan.plan_id, "counts": plan.counts(), "skipped": list(plan.skipped),
-                "operations": len(plan.items)}
+                "operations": plan.operations, "breakdown": list(plan.breakdown),
+                **({"wave": wave, "models": sorted(only or ())} if wave else {})}
 
     return _stage(s, run_id, "plan", work)
 
 
-def do_push(s: Session, run_id: int, plan_id: str | None) -> dict:
+def do_push(s: Session, run_id: int, plan_id: str | None, progress: Callable[[str], None] | None = None, *,
+            batch_size: int = 1000, parallel: int = 4) -> dict:
     def work() -> dict:
         plan = load_plan(s.con, plan_id)
-        result = push(s.con, plan, {"fno": FnoWriter(s.clients["fno"])}, run_id=run_id)
+        targets = targets_of(s.project.targets())
+        writers = {"fno": FnoWriter(s.clients["fno"], targets), "sales": DataverseWriter(s.clients["sales"], targets)}
+        result = push(s.con, plan, writers, targets, dict(s.project.entities), run_id=run_id,
+                      max_operations=batch_size, parallel=parallel,
+                      progress=progress or (lambda line: typer.echo(f"push     {line}", err=True)))
+        for conflict in result.conflicts:
+            typer.secho(f"push     conflict {conflict}", err=True, fg=typer.colors.YELLOW)
         if result.failures:
-            raise PushError(f"{len(result.failures)} operation(s) failed, first: {result.failures[0]}")
+            raise PushError(f"{len(result.failures)} record(s) not written, first: {result.failures[0]} "
+                            "(every outcome is in p2c_meta.push_log; failed records are retried by the next run)")
         return {**result.as_dict(), "targets": target_counts({"counts": plan.counts()}, result.as_dict())}
 
     return _stage(s, run_id, "push", work)
 
 
+def plan_as_of(s: Session, run_id: int, show: bool) -> tuple[dict, Plan | None]:
+    """Today's models built and diffed on the raw state of run ``run_id``, in memory (load/replay.py)."""
+    with replayed(s.con, dict(s.project.entities).values(), run_id):
+        record_builds(s.con, run_id, build(s.con, s.project))
+        targets = s.project.targets()
+        plan = make_plan(s.con, targets, dict(s.project.entities), run_id=run_id, created_at=utcnow(),
+                         blocked=unbuildable(s.con, [m.name for m in targets]))
+        loaded = load_plan(s.con, plan.plan_id) if show else None
+    summary = {"plan_id": f"as-of-{plan.plan_id}", "as_of": run_id, "stored": False, "counts": plan.counts(),
+               "skipped": list(plan.skipped), "operations": plan.operations, "breakdown": list(plan.breakdown)}
+    return summary, loaded
+
+
 def run_all(s: Session, *, full_refresh: bool = False) -> dict:
     run_id = new_run_id(s.con)
     extracted = do_extract(s, run_id, full_refresh=full_refresh)
-    built = do_build(s, run_id)
+    built = do_build(s, run_id, hold_back=True)
     planned = do_plan(s, run_id)
     pushed = do_push(s, run_id, planned["plan_id"])
-    return {"run_id": run_id, "extract": extracted, "build": built, "plan": planned,
-            "targets": target_counts(planned, pushed)}
+    conflicts = list(pushed["conflicts"])
+    waves = [{"wave": 1, "plan_id": planned["plan_id"], "operations": planned["operations"],
+              "targets": target_counts(planned, pushed)}]
+    while len(waves) < MAX_WAVES:  # what was just written may let more models converge in this run (load/waves.py)
+        written = written_entities(pushed)
+        models = affected_targets(s.project.models, written)
+        if not models:
+            break
+        built += do_build(s, run_id, sorted(affected_models(s.project.models, written)), hold_back=True)
+        again = do_plan(s, run_id, only=models, wave=len(waves) + 1)
+        if not any(c.get("insert") or c.get("update") for c in again["counts"].values()):
+            break  # nothing more to write (conflicts held back were reported by the earlier wave)
+        pushed = do_push(s, run_id, again["plan_id"])
+        conflicts += pushed["conflicts"]
+        waves.append({"wave": len(waves) + 1, "plan_id": again["plan_id"], "operations": again["operations"],
+                      "targets": target_counts(again, pushed)})
+    targets: dict[str, dict[str, int]] = {}
+    for wave in waves:
+        for entity, counts in wave["targets"].items():
+            total = targets.setdefault(entity, dict.fromkeys(counts, 0))
+            for action, n in counts.items():
+                total[action] = total.get(action, 0) + n
+    return {"run_id": run_id, "extract": extracted, "build": built, "plan": planned, "waves": waves, "targets": targets,
+            "conflicts": conflicts}
 
 
 def target_counts(planned: dict, pushed: dict | None) -> dict[str, dict[str, int]]:
@@ -241,38 +320,94 @@ def extract_command(
         _print(as_json, summary, lambda: [_extract_line(e) for e in summary])
 
 
+SelectOption = Annotated[Optional[list[str]], typer.Option(
+    "--select", "-s", help="A model, flow:<flow>, +model (and its upstream), model+ (and its downstream); repeatable.")]
+
+
 @app.command("build")
-def build_command(profile: ProfileOption = "local", as_json: JsonOption = False) -> None:
-    """Render the models and materialise them in dependency order."""
+def build_command(profile: ProfileOption = "local", select: SelectOption = None, as_json: JsonOption = False) -> None:
+    """Render the models and materialise them in dependency order, running their checks."""
     with _boundary(), session(profile, connect=False) as s:
-        summary = do_build(s, new_run_id(s.con))
-        _print(as_json, summary, lambda: [f"build    {r['model']:<34} {r['status']:<6} {r['rows']:>7} rows" for r in summary])
+        try:
+            summary = do_build(s, new_run_id(s.con), select or ())
+        except BuildError as exc:
+            _print(as_json, getattr(exc, "results", []), lambda: build_lines(getattr(exc, "results", [])))
+            raise
+        _print(as_json, summary, lambda: build_lines(summary))
+
+
+@app.command("compile")
+def compile_command(model: Annotated[str, typer.Argument(help="Model name.")], profile: ProfileOption = "local") -> None:
+    """Print a model's rendered SQL."""
+    with _boundary(), session(profile, connect=False) as s:
+        if model in s.project.errors:
+            raise s.project.errors[model]
+        if model not in s.project.models:
+            raise ModelError(f"no model named {model!r} (models: {', '.join(sorted(s.project.models))})")
+        typer.echo(s.project.models[model].sql.strip())
+
+
+@app.command("check")
+def check_command(profile: ProfileOption = "local", select: SelectOption = None, as_json: JsonOption = False) -> None:
+    """Run the models' checks on their built tables; a failing check blocks that model's push."""
+    with _boundary(), session(profile, connect=False) as s:
+        run_id = new_run_id(s.con)
+        results = check_models(s.con, s.project, select or ())
+        record_checks(s.con, run_id, results)
+        summary = [r.as_dict() for r in results]
+        _print(as_json, summary, lambda: check_lines(summary))
+        failed = [r for r in results if r.status != "pass"]
+        if failed:
+            raise BuildError(f"{len(failed)} check(s) failed; first: {failed[0].message}")
+
+
+@app.command("lineage")
+def lineage_command(
+    column: Annotated[str, typer.Argument(help="ENTITY.FIELD (e.g. CustomersV2.CustomerGroupId) or MODEL.COLUMN.")],
+    profile: ProfileOption = "local",
+    as_json: JsonOption = False,
+) -> None:
+    """Show the raw source columns, seed columns and literals that feed a column."""
+    with _boundary(), session(profile, connect=False) as s:
+        found = lineage_of(s.project, column)
+        _print(as_json, [f.as_dict() for f in found], lambda: describe_lineage(found))
 
 
 @app.command("plan")
 def plan_command(
     profile: ProfileOption = "local",
     show: Annotated[bool, typer.Option("--show", help="List every operation's fields, old → new.")] = False,
+    as_of: Annotated[Optional[int], typer.Option("--as-of", metavar="RUN", help=(
+        "Re-plan with today's models from the raw state at the end of run RUN (the history tables), "
+        "in memory: nothing is stored or sent, and the plan cannot be pushed."))] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Diff the flow models against the extracted targets and store the plan."""
     with _boundary(), session(profile, connect=False) as s:
-        summary = do_plan(s, new_run_id(s.con))
+        if as_of is not None:
+            summary, plan = plan_as_of(s, as_of, show)
+        else:
+            summary = do_plan(s, new_run_id(s.con))
+            plan = load_plan(s.con, summary["plan_id"]) if show else None
         summary["targets"] = target_counts(summary, None)
-        details = _change_lines(load_plan(s.con, summary["plan_id"])) if show else []
-        _print(as_json, summary, lambda: _plan_lines(summary) + details)
+        if plan is not None and as_json:
+            summary["items"] = [_item_json(item) for item in plan.items]
+        _print(as_json, summary, lambda: _plan_lines(summary) + (_change_lines(plan) if plan else []))
 
 
 @app.command("push")
 def push_command(
     profile: ProfileOption = "local",
     plan_id: Annotated[Optional[str], typer.Option("--plan", help="Plan id to push (default: the newest unpushed plan).")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=1000, help="Operations per $batch request (1,000 is the Dataverse limit).")] = 1000,
+    parallel: Annotated[int, typer.Option(min=1, max=16, help="Batches in flight at once (at most the service's x-ms-dop-hint).")] = 4,
     as_json: JsonOption = False,
 ) -> None:
-    """Apply a stored plan to the targets."""
+    """Apply a stored plan to the targets (an interrupted push of the same plan resumes where it stopped)."""
     with _boundary(), session(profile) as s:
-        summary = do_push(s, new_run_id(s.con), plan_id)
+        summary = do_push(s, new_run_id(s.con), plan_id, batch_size=batch_size, parallel=parallel)
         _print(as_json, summary, lambda: _push_lines(summary))
+        _end_of_run({"run_id": summary.get("run_id", "RUN"), "build": [], "conflicts": summary["conflicts"]})
 
 
 @app.command("run")
@@ -281,6 +416,18 @@ def run_command(profile: ProfileOption = "local", full_refresh: FullRefreshOptio
     with _boundary(), session(profile) as s:
         summary = run_all(s, full_refresh=full_refresh)
         _print(as_json, summary, lambda: _run_lines(summary))
+        _end_of_run(summary)
+
+
+def _end_of_run(summary: dict) -> None:
+    """After the summary is out: models held back (their build or checks failed) make the run end as an
+    error (1) or blocked (3), and conflicts held back as blocked (3), though the rest was pushed."""
+    error = _build_failure(summary["build"])
+    if error is not None:
+        raise error
+    if summary["conflicts"]:
+        raise ConflictError(f"{len(summary['conflicts'])} record(s) held back by a conflict, first: "
+                            f"{summary['conflicts'][0]} (the model's on_conflict rule; see `p2c runs show {summary['run_id']}`)")
 
 
 @app.command("demo")
@@ -288,10 +435,10 @@ def demo_command(
     state_dir: Annotated[Path, typer.Option(help="Where the demo keeps its tenant and staging database (wiped first).")] = Path(".p2c/demo"),
     scale: Annotated[int, typer.Option(help="Demo data scale (1 = a few hundred records).")] = 1,
     seed: Annotated[int, typer.Option(help="Demo data seed.")] = 42,
-    edits: Annotated[int, typer.Option(help="How many Sales accounts a user edits between runs.")] = 5,
+    days: Annotated[int, typer.Option(min=0, help="Business days of user work (both sides) before the second run.")] = 1,
 ) -> None:
-    """Sync a fresh emulated tenant end to end: run, edit some Sales accounts, run, run again."""
-    from emulate.scenarios import edit_accounts
+    """Sync a fresh emulated tenant end to end: run, a business day of work on both sides, run, run again."""
+    from emulate.scenarios import business_day
     from emulate.tenant import EmulatedTenant
 
     with _boundary():
@@ -304,17 +451,21 @@ def demo_command(
         with EmulatedTenant.start(state_dir / "tenant", seed=seed, scale=scale) as tenant:
             with session(str(profile_path), tenant=tenant) as s:
                 typer.echo(f"Emulated tenant: Sales {tenant.sales_url}, F&O {tenant.fno_url} (seed {seed}, scale {scale})")
-                typer.echo("\nRun 1: first sync of every active Sales account")
-                _echo_lines(_run_lines(run_all(s)))
-                changed = edit_accounts(tenant, edits, seed)
-                typer.echo(f"\nA Sales user edits {len(changed)} accounts: {', '.join(changed)}")
-                typer.echo("\nRun 2: only the edited accounts' changed fields are sent")
+                typer.echo("\nRun 1: the first sync of all six flows")
+                _echo_lines(_demo_lines(run_all(s)))
+                for day in range(days):
+                    work = business_day(tenant, seed + day)
+                    typer.echo("\nA business day in both systems: " + ", ".join(
+                        f"{len(done)} {step.replace('_', ' ')}" for step, done in work.items() if isinstance(done, list) and done))
+                typer.echo("\nRun 2: only what the day changed is sent, field by field")
                 second = run_all(s)
-                _echo_lines(_run_lines(second))
-                _echo_lines(_change_lines(load_plan(s.con, second["plan"]["plan_id"])))
+                _echo_lines(_demo_lines(second))
+                updates = [line for wave in second["waves"] for line in _change_lines(load_plan(s.con, wave["plan_id"]), "update")]
+                _echo_lines(["Some of the updates, field by field:", *updates[:12]] if updates else [])
                 typer.echo("\nRun 3: nothing changed, nothing is sent")
-                _echo_lines(_run_lines(run_all(s)))
+                _echo_lines(_demo_lines(run_all(s)))
                 typer.echo(f"\nStaging database: {s.profile.staging_database}")
+                typer.echo(f"See what a run did: p2c runs show {second['run_id']} --profile {profile_path}")
 
 
 @app.command("emulate")
@@ -366,12 +517,99 @@ def _tenant_endpoints(tenant: Any, secret_env: str = "") -> Endpoints:
                      Path(tenant.ca_file).resolve())
 
 
+# --- audit: reading back what p2c did (audit/; docs/staging.md) ------------------------------
+
+
+@app.command("status")
+def status_command(
+    profile: ProfileOption = "local",
+    last: Annotated[int, typer.Option("--last", "-n", min=1, help="How many of the newest runs to show.")] = 10,
+    as_json: JsonOption = False,
+) -> None:
+    """The last runs and the records waiting for a retry.
+
+    Per run: when, which profile, each stage's status, counts and time, and the error of a failed stage."""
+    from audit.report import status_lines
+    from audit.status import status
+
+    with _boundary(), session(profile, connect=False) as s:
+        found = status(s.con, last)
+        _print(as_json, found, lambda: status_lines(found))
+
+
+runs_app = typer.Typer(help="Look into past runs: `p2c runs show RUN`.", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+
+
+@runs_app.command("show")
+def runs_show_command(
+    run: Annotated[int, typer.Argument(help="Run number, as `p2c status` lists them.")],
+    profile: ProfileOption = "local",
+    as_json: JsonOption = False,
+) -> None:
+    """Everything one run did, per stage, flow and entity.
+
+    Its stages, the entities it extracted, the models it built, failed checks, its plan per flow, entity,
+    company and action, every push outcome, the records not written and the conflicts."""
+    from audit.report import run_lines
+    from audit.runs import run_details
+
+    with _boundary(), session(profile, connect=False) as s:
+        found = run_details(s.con, run)
+        _print(as_json, found, lambda: run_lines(found))
+
+
+@app.command("trace")
+def trace_command(
+    entity: Annotated[str, typer.Argument(help="Entity set on either side: accounts, sales.accounts, CustomersV2.")],
+    key: Annotated[str, typer.Argument(help="Its key, parts joined by '/': usmf/ACC-01000-BVRCPS for CustomersV2; "
+                                            "for a source, its key or the value that becomes the target's key "
+                                            "(ACC-01000-BVRCPS for accounts).")],
+    profile: ProfileOption = "local",
+    as_json: JsonOption = False,
+) -> None:
+    """One record's story, in time order, from either side of its flows.
+
+    Its raw versions on both sides, the plan entries and each push with its outcome; then the model row
+    behind the target values, each field with its lineage (source column, seed, literal)."""
+    from audit.report import trace_lines
+    from audit.trace import trace
+
+    with _boundary(), session(profile, connect=False) as s:
+        story = trace(s.con, s.project, entity, key).as_dict()
+        _print(as_json, story, lambda: trace_lines(story))
+
+
+@app.command("prune")
+def prune_command(
+    keep_runs: Annotated[Optional[int], typer.Option("--keep-runs", min=1, help="Keep what the N newest runs need.")] = None,
+    keep_days: Annotated[Optional[float], typer.Option(
+        "--keep-days", min=0, help="Keep what the runs of the last N days need (the newest run always stays).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would go; delete nothing.")] = False,
+    profile: ProfileOption = "local",
+    as_json: JsonOption = False,
+) -> None:
+    """Trim the history older than the runs kept (--keep-runs N or --keep-days N).
+
+    Old raw versions, ledgers, plans and push outcomes go; `p2c trace` and `p2c runs show` still work for
+    the runs kept. docs/staging.md (Retention) lists what always stays."""
+    from audit.prune import prune
+    from audit.report import prune_lines
+
+    if (keep_runs is None) == (keep_days is None):
+        raise typer.BadParameter("give exactly one of --keep-runs N or --keep-days N", param_hint="'--keep-runs'")
+    with _boundary(), session(profile, connect=False) as s:
+        result = prune(s.con, keep_runs, keep_days=keep_days, dry_run=dry_run)
+        _print(as_json, result, lambda: prune_lines(result))
+
+
 # --- output ---------------------------------------------------------------------------------
 
 
 @contextmanager
 def _boundary() -> Iterator[None]:
-    """The one error boundary: a stage error becomes one line on stderr and exit code 1."""
+    """The one error boundary: a stage error becomes one line on stderr and an exit code telling its
+    kind (audit/exit_codes.py: 1 error, 3 blocked, 4 records not written)."""
     try:
         yield
     except (*STAGE_ERRORS, duckdb.Error, OSError) as exc:
@@ -379,7 +617,7 @@ def _boundary() -> Iterator[None]:
             raise
         message = " ".join(str(exc).split()) or type(exc).__name__
         typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(1) from None
+        raise typer.Exit(exit_codes.exit_code(exc)) from None
 
 
 def _print(as_json: bool, summary: Any, lines: Callable[[], list[str]]) -> None:
@@ -390,6 +628,8 @@ def _print(as_json: bool, summary: Any, lines: Callable[[], list[str]]) -> None:
 
 
 def _echo_lines(lines: list[str]) -> None:
+    if _quiet:
+        return
     for line in lines:
         typer.echo(line)
 
@@ -402,19 +642,38 @@ def _extract_line(e: dict) -> str:
 
 def _plan_lines(planned: dict) -> list[str]:
     lines = [f"plan     {planned['plan_id']}: {planned['operations']} operation(s)"]
+    if planned.get("as_of") is not None:
+        lines.append(f"plan     replayed: today's models on the raw state at the end of run {planned['as_of']};"
+                     " not stored, cannot be pushed")
     lines += [f"plan     {entity:<34} " + "  ".join(f"{n} {a}" for a, n in sorted(actions.items()))
               for entity, actions in planned["counts"].items()]
+    lines += [f"plan       {b['flow'] or '-'}  {b['system']}.{b['entity']}  company {b['company'] or '-'}: {b['count']} {b['action']}"
+              for b in planned.get("breakdown", [])]
     lines += [f"plan     skipped {reason}" for reason in planned["skipped"]]
     return lines
 
 
-def _change_lines(plan: Plan) -> list[str]:
+def _change_lines(plan: Plan, action: str | None = None) -> list[str]:
     lines = []
     for item in plan.items:
         op = item.operation
-        lines.append(f"  {op.action} {item.system}.{op.entity} {'/'.join(str(v) for _, v in op.key)}")
-        lines += [f"      {c.field}: {c.old!r} → {c.new!r}" for c in op.changes if op.action == "update"]
+        if action is not None and op.action != action:
+            continue
+        notes = "  " + " ".join(f"{k}={v}" for k, v in item.notes.items() if v is not None) if item.notes else ""
+        lines.append(f"  {op.action} {item.system}.{op.entity} {'/'.join(str(v) for _, v in op.key)}{notes}")
+        lines += [f"      {c.field}: {c.old!r} → {c.new!r}" if op.action != "insert" else f"      {c.field} = {c.new!r}"
+                  for c in op.changes]
+        lines += [f"      conflict {c.field}: p2c wrote {c.base!r}, target now {c.actual!r}, model wants {c.desired!r}"
+                  f" → {c.resolution}" for c in op.conflicts]
     return lines
+
+
+def _item_json(item: Any) -> dict:
+    op = item.operation
+    return {"seq": item.seq, "model": item.model, "system": item.system, "entity": op.entity, "action": op.action,
+            "key": dict(op.key), "target_id": op.target_id, "notes": item.notes,
+            "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in op.changes],
+            "conflicts": [vars(c) for c in op.conflicts]}
 
 
 def _push_lines(pushed: dict) -> list[str]:
@@ -424,11 +683,26 @@ def _push_lines(pushed: dict) -> list[str]:
             for entity, counts in pushed["counts"].items()]
 
 
+def _demo_lines(summary: dict) -> list[str]:
+    """A run in a few lines: totals for extract and build, then what went where per flow."""
+    read = {k: sum(e[k] for e in summary["extract"]) for k in ("received", "new", "changed", "deleted", "requests")}
+    built = [b for b in summary["build"] if b["status"] == "ok"]
+    lines = [f"extract  {len(summary['extract'])} entity sets: {read['received']} records read ({read['new']} new, "
+             f"{read['changed']} changed, {read['deleted']} deleted) in {read['requests']} requests",
+             f"build    {len(built)} of {len(summary['build'])} model builds ok"]
+    if not summary["targets"]:
+        return [*lines, "push     nothing to send: targets already match"]
+    return lines + [f"push     {entity:<34} " + "  ".join(f"{n} {a}" for a, n in counts.items() if n)
+                    for entity, counts in summary["targets"].items()]
+
+
 def _run_lines(summary: dict) -> list[str]:
     lines = [f"run {summary['run_id']}"]
     lines += [_extract_line(e) for e in summary["extract"]]
-    lines += [f"build    {r['model']:<34} {r['status']:<6} {r['rows']:>7} rows" for r in summary["build"]]
+    lines += build_lines(summary["build"])
     lines += _plan_lines(summary["plan"])
+    lines += [f"plan     wave {w['wave']} ({w['plan_id']}): {w['operations']} operation(s) that needed what wave "
+              f"{w['wave'] - 1} wrote" for w in summary.get("waves", [])[1:]]
     if not summary["targets"]:
         lines.append("push     nothing to send: targets already match")
     for entity, c in summary["targets"].items():

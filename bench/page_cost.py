@@ -9,11 +9,15 @@ header both emulated services send; `round trip` adds TLS, transfer and the clie
 stack (client and server share this process). The first request of each page is left out
 (it builds the page's row texts); `cold` is its server time.
 
-Then a cold sequential scan, as a first extraction pass sees it: a freshly opened tenant of
-`--scan-scale` (nothing cached), every page of accounts read with the extractor's request and
-json.loads-ed before the next is asked for, once with read-ahead off and once on (each
-`--scan-rounds` times, alternating, each on a freshly reopened tenant); per-page server time
-(median, p90) against the client's json.loads of the same pages.
+Then cold sequential scans, as an extraction pass sees them: a freshly opened tenant of
+`--scan-scale`, every page of accounts read with the extractor's request and json.loads-ed
+before the next is asked for, each pass on a freshly reopened tenant, `--scan-rounds` rounds of
+three kinds of pass: `never served` (a tenant that never served this scan: nothing to warm at
+start), `restarted` (it served the scan before it was stopped, so its start-up warm-up builds
+the first pages, emulate/warm_up.py; the tenant's start time, printed too, includes it) and
+`read-ahead off` (never served, no background work).
+Per kind: the first page's server time and the following pages' (median, p90), as ratios to
+the client's json.loads median of the same pages. A summary of every ratio ends the report.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from emulate import warm_up  # noqa: E402
 from emulate.catalog import FNO_ENTITY_SETS  # noqa: E402
 from emulate.settings import EmulatorSettings  # noqa: E402
 from emulate.tenant import EmulatedTenant  # noqa: E402
@@ -112,7 +117,9 @@ def percentile(values: list[float], fraction: float) -> float:
 def cold_scan(state_dir: Path, accounts, read_ahead: bool) -> dict[str, list[float]]:
     """Every accounts page of a freshly opened tenant, read as a client would: (server ms, json.loads ms) per page."""
     figures: dict[str, list[float]] = {"server": [], "parse": []}
+    started = time.perf_counter()
     with EmulatedTenant.start(state_dir, settings=EmulatorSettings(read_ahead=read_ahead)) as tenant:
+        figures["start"] = [(time.perf_counter() - started) * 1000]
         msal_app = build_msal_app(tenant.authority_url, tenant.client_id, tenant.client_secret, tenant.ca_file)
         with make_client(tenant.sales_url, MsalAuth(msal_app, tenant.sales_url), ca_file=tenant.ca_file) as sales:
             url, params, headers = first_request(accounts, [])
@@ -127,23 +134,46 @@ def cold_scan(state_dir: Path, accounts, read_ahead: bool) -> dict[str, list[flo
     return figures
 
 
-def report_scan(rounds: dict[bool, dict[str, list[float]]], pages: int) -> None:
-    print(f"Cold sequential scan of accounts (extractor request, {pages} pages a pass, fresh tenant each pass)")
-    for read_ahead, figures in rounds.items():
+SCAN_KINDS = {"never served": True, "restarted": True, "read-ahead off": False}  # kind -> read-ahead
+
+
+def scan_ratios(figures: dict[str, list[float]]) -> dict[str, float]:
+    """A kind's server times as ratios to the median json.loads of its pages."""
+    loads = statistics.median(figures["parse"])
+    return {"loads ms": loads, "first": statistics.median(figures["first"]) / loads,
+            "p50": statistics.median(figures["following"]) / loads, "p90": percentile(figures["following"], 0.9) / loads}
+
+
+def report_scan(rounds: dict[str, dict[str, list[float]]], pages: int) -> None:
+    print(f"Cold sequential scans of accounts (extractor request, {pages} pages a pass, freshly reopened tenant each pass)")
+    for kind, figures in rounds.items():
         loads = statistics.median(figures["parse"])
-        print(f"  read-ahead {'on ' if read_ahead else 'off'}: client json.loads median {loads:5.1f} ms")
-        for title, server in (("every page", figures["server"]), ("pages after the first", figures["following"]),
-                              ("first page", figures["first"])):
+        print(f"  {kind}: client json.loads median {loads:5.1f} ms; tenant start (open, warm-up, serve) median "
+              f"{statistics.median(figures['start']):5.1f} ms")
+        for title, server in (("first page", figures["first"]), ("pages after the first", figures["following"])):
             median, p90 = statistics.median(server), percentile(server, 0.9)
             print(f"    server time, {title + ':':22} median {median:6.1f} ms, p90 {p90:6.1f} ms   "
                   f"server/parse median {median / loads:.2f}, p90 {p90 / loads:.2f}")
+
+
+def report_summary(sales: dict[str, float], fno: dict[str, float], rounds: dict[str, dict[str, list[float]]]) -> None:
+    """Every figure as a ratio to the client's json.loads of the same page(s), measured in this run."""
+    print("Summary: emulator server time / client json.loads (same pages, this run; under 1.0 the client is the bottleneck)")
+    print(f"  warm page, Dataverse accounts:           {sales['server'] / sales['parse']:.2f}")
+    print(f"  warm page, F&O {FNO_LINES}:       {fno['server'] / fno['parse']:.2f}")
+    print(f"  first request on a freshly seeded tenant, Dataverse/F&O: {sales['cold'] / sales['parse']:.2f} / "
+          f"{fno['cold'] / fno['parse']:.2f}")
+    for kind, figures in rounds.items():
+        ratios = scan_ratios(figures)
+        print(f"  cold scan, {kind + ':':16} first page {ratios['first']:.2f}, "
+              f"pages after the first p50 {ratios['p50']:.2f}, p90 {ratios['p90']:.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--scan-scale", type=int, default=SCAN_SCALE)
-    parser.add_argument("--scan-rounds", type=int, default=2)
+    parser.add_argument("--scan-rounds", type=int, default=3)
     args = parser.parse_args()
     accounts = load_project_registry(Path(__file__).resolve().parent.parent / "models")[("sales", "accounts")]
     lines = FNO_ENTITY_SETS[FNO_LINES]
@@ -160,18 +190,21 @@ def main() -> None:
         fno.close()
     report("Dataverse accounts page (extractor request)", sales_figures)
     report(f"F&O {FNO_LINES} page (every column)", fno_figures)
-    rounds = {read_ahead: {"server": [], "parse": [], "first": [], "following": []} for read_ahead in (False, True)}
+    rounds = {kind: {"server": [], "parse": [], "first": [], "following": [], "start": []} for kind in SCAN_KINDS}
     with tempfile.TemporaryDirectory() as tmp:
         state_dir = Path(tmp) / "scan"
         EmulatedTenant.start(state_dir, scale=args.scan_scale).stop()  # seeded once; every pass reopens it cold
         for _ in range(args.scan_rounds):
-            for read_ahead in (False, True):
+            for kind, read_ahead in SCAN_KINDS.items():
+                if kind != "restarted":
+                    (state_dir / warm_up.FILE).unlink(missing_ok=True)  # the tenant forgets the scans it served
                 figures = cold_scan(state_dir, accounts, read_ahead)
-                rounds[read_ahead]["first"].append(figures["server"][0])
-                rounds[read_ahead]["following"] += figures["server"][1:]
-                for name in ("server", "parse"):
-                    rounds[read_ahead][name] += figures[name]
-    report_scan(rounds, len(rounds[True]["server"]) // args.scan_rounds)
+                rounds[kind]["first"].append(figures["server"][0])
+                rounds[kind]["following"] += figures["server"][1:]
+                for name in ("server", "parse", "start"):
+                    rounds[kind][name] += figures[name]
+    report_scan(rounds, len(rounds["never served"]["server"]) // args.scan_rounds)
+    report_summary(sales_figures, fno_figures, rounds)
 
 
 if __name__ == "__main__":

@@ -7,10 +7,18 @@ hands one background worker the building of the next page's texts: the same quer
 request will run, on the worker's own cursor, in its own read transaction (never under the
 store's write lock). The texts are cached under each row's version, as a request's are, so a
 row written before the next request is picked at its new version and rebuilt: read-ahead can
-make a page cheaper, never different.
+make a page cheaper, never different. (With no write committed meanwhile, the request finds
+the page kept as built and runs no query at all.)
 
-Bounded: at most one page waits per request shape (a newer page of the shape replaces it),
-at most `depth` pages wait in all (more are not read ahead), one is built at a time.
+A page built ahead schedules the one after it, up to `AHEAD` pages beyond the page served:
+building a page costs about what parsing one does, so one page ahead would keep the client
+waiting for the rest of each build. Bounded: at most one page waits per request shape (a
+newer page of the shape replaces it), at most `depth` pages wait in all (more are not read
+ahead), one is built at a time.
+
+The same worker warms the tenant at start (emulate/warm_up.py): it builds the first pages of
+the scans served before (`first_pages`, at most `SCANS`), after any page read ahead for a
+request. A request for a page being warmed waits for it; one still queued it builds itself.
 """
 
 import threading
@@ -19,8 +27,10 @@ from collections.abc import Callable, Hashable
 
 Job = Callable[[], object]
 DEPTH = 2  # pages waiting for the worker, over every request shape
+AHEAD = 2  # pages of one scan built ahead of the page served (each built one schedules the next)
 SETTLE_S = 5.0  # longest a request waits for the worker to finish its page (then it builds the page itself)
 STOP_S = 10.0  # longest stop() waits for the page being built
+SCANS = 32  # first pages remembered for the next start's warm-up
 
 
 class ReadAhead:
@@ -30,11 +40,14 @@ class ReadAhead:
         self._enabled = enabled
         self._depth = depth
         self._waiting: OrderedDict[Hashable, tuple[Hashable, Job]] = OrderedDict()  # shape -> (page, job)
+        self._warming: OrderedDict[tuple[Hashable, Hashable], Job] = OrderedDict()  # (shape, page) -> job, after _waiting
+        self.first_pages: OrderedDict[Hashable, None] = OrderedDict()  # scans served from their first page, most recent last
         self._running: tuple[Hashable, Hashable] | None = None  # (shape, page) being built
         self._changed = threading.Condition()
         self._stopped = False
         self._thread: threading.Thread | None = None
         self.built = 0  # pages built ahead (tests, benchmarks)
+        self.warmed = 0  # pages built by the start-up warm-up
 
     def schedule(self, shape: Hashable, page: Hashable, job: Job) -> bool:
         """Have `job` build `page` of `shape` in the background; False when off, stopped or full."""
@@ -47,11 +60,39 @@ class ReadAhead:
                 return False  # busy: this scan's next page is built when asked for
             self._waiting[shape] = (page, job)
             self._waiting.move_to_end(shape)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._work, name="emulate-read-ahead", daemon=True)
-                self._thread.start()
-            self._changed.notify_all()
+            self._wake()
             return True
+
+    def warm(self, shape: Hashable, page: Hashable, job: Job) -> bool:
+        """Have `job` build `page` of `shape` when no read-ahead page waits; False when off or stopped."""
+        if not self._enabled():
+            return False
+        with self._changed:
+            if self._stopped or len(self._warming) >= SCANS:
+                return False
+            self._warming[(shape, page)] = job
+            self._wake()
+            return True
+
+    def warmed_up(self, timeout: float) -> bool:
+        """Wait until no page of the start-up warm-up is queued or being built (at most `timeout` seconds)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: not self._warming and (self._running is None or self._stopped), timeout=timeout)
+
+    def remember(self, scan: Hashable) -> None:
+        """Note a scan served from its first page (the next start warms the most recent `SCANS`)."""
+        with self._changed:
+            self.first_pages[scan] = None
+            self.first_pages.move_to_end(scan)
+            while len(self.first_pages) > SCANS:
+                self.first_pages.popitem(last=False)
+
+    def _wake(self) -> None:
+        """Start the worker if need be and tell it there is work (holding `_changed`)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="emulate-read-ahead", daemon=True)
+            self._thread.start()
+        self._changed.notify_all()
 
     def settle(self, shape: Hashable, page: Hashable) -> None:
         """Before serving `page` of `shape`: wait while the worker builds it; drop it if it is still waiting
@@ -60,19 +101,21 @@ class ReadAhead:
             waiting = self._waiting.get(shape)
             if waiting is not None and waiting[0] == page:
                 del self._waiting[shape]
+            self._warming.pop((shape, page), None)
             self._changed.wait_for(lambda: self._running != (shape, page), timeout=SETTLE_S)
 
     @property
     def pending(self) -> int:
         """Pages waiting or being built."""
         with self._changed:
-            return len(self._waiting) + (self._running is not None)
+            return len(self._waiting) + len(self._warming) + (self._running is not None)
 
     def stop(self) -> None:
         """Drop the waiting pages and wait for the one being built (call before the store closes)."""
         with self._changed:
             self._stopped = True
             self._waiting.clear()
+            self._warming.clear()
             self._changed.notify_all()
             thread = self._thread
         if thread is not None:
@@ -81,14 +124,21 @@ class ReadAhead:
     def _work(self) -> None:
         while True:
             with self._changed:
-                self._changed.wait_for(lambda: self._waiting or self._stopped)
+                self._changed.wait_for(lambda: self._waiting or self._warming or self._stopped)
                 if self._stopped:
                     return
-                shape, (page, job) = self._waiting.popitem(last=False)
+                warming = not self._waiting
+                if warming:
+                    (shape, page), job = self._warming.popitem(last=False)
+                else:
+                    shape, (page, job) = self._waiting.popitem(last=False)
                 self._running = (shape, page)
             try:
                 job()
-                self.built += 1
+                if warming:
+                    self.warmed += 1
+                else:
+                    self.built += 1
             except Exception:  # noqa: BLE001 - a page not read ahead is built by its request, which reports any error
                 pass
             finally:

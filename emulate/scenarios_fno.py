@@ -30,9 +30,18 @@ def create_fno_orders(tenant, count: int, seed: int) -> list[str]:
 
 
 def _orders_in(tenant, statuses: tuple[str, ...], count: int, seed: int) -> list[str]:
-    candidates = sorted(o["SalesOrderNumber"] for o in tenant.fno.rows("CDSSalesOrderHeaders")
-                        if o["dataAreaId"] == DEFAULT_COMPANY and o["SalesOrderProcessingStatus"] in statuses)
-    return random.Random(seed).sample(candidates, min(count, len(candidates)))
+    """Orders in ``statuses``, those of externally maintained customers first (they are the ones users
+    process between syncs in the demo), chosen at random within each group."""
+    external = {c["CustomerAccount"] for c in tenant.fno.rows("CustomersV2")
+                if c["dataAreaId"] == DEFAULT_COMPANY and c["IsExternallyMaintained"] == "Yes"}
+    orders = [o for o in tenant.fno.rows("CDSSalesOrderHeaders")
+              if o["dataAreaId"] == DEFAULT_COMPANY and o["SalesOrderProcessingStatus"] in statuses]
+    rng = random.Random(seed)
+    chosen: list[str] = []
+    for group in (True, False):
+        candidates = sorted(o["SalesOrderNumber"] for o in orders if (o["OrderingCustomerAccountNumber"] in external) == group)
+        chosen += rng.sample(candidates, min(count - len(chosen), len(candidates)))
+    return chosen
 
 
 def confirm_fno_orders(tenant, count: int, seed: int) -> list[str]:

@@ -6,7 +6,7 @@ Reads use a fresh cursor each; writes are serialized by one lock and committed a
 import datetime as dt
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -24,21 +24,73 @@ def sql(expression: exp.Expression) -> str:
     return expression.sql(dialect="duckdb")
 
 
+_TYPES: dict[str, exp.DataType] = {}
+
+
+def _type(name: str) -> exp.DataType:
+    """A DuckDB type node, parsed once (parsing a type name per literal was a write's biggest sqlglot cost)."""
+    if name not in _TYPES:
+        _TYPES[name] = exp.DataType.build(name, dialect="duckdb")
+    return _TYPES[name].copy()
+
+
+def _cast(this: exp.Expression, type_name: str) -> exp.Cast:
+    return exp.Cast(this=this, to=_type(type_name))
+
+
 def literal(column: Column, value: object) -> exp.Expression:
     """A typed SQL literal for a (validated) Python value of `column`."""
     if value is None:
         return exp.null()
     if column.type == "guid":
-        return exp.cast(exp.Literal.string(str(uuid.UUID(str(value)))), "UUID")
+        return _cast(exp.Literal.string(str(uuid.UUID(str(value)))), "UUID")
     if column.type == "datetime":
-        return exp.cast(exp.Literal.string(_utc(value).strftime("%Y-%m-%d %H:%M:%S.%f")), "TIMESTAMP")
+        return _cast(exp.Literal.string(_utc(value).strftime("%Y-%m-%d %H:%M:%S.%f")), "TIMESTAMP")
     if column.type in ("int", "bigint", "decimal", "money", "real"):
-        return exp.cast(exp.Literal.number(str(value)), DUCKDB_TYPES[column.type])
+        return _cast(exp.Literal.number(str(value)), DUCKDB_TYPES[column.type])
     if column.type == "bool":
         return exp.Boolean(this=bool(value))
     if column.type == "date":
-        return exp.cast(exp.Literal.string(str(value)[:10]), "DATE")
+        return _cast(exp.Literal.string(str(value)[:10]), "DATE")
     return exp.Literal.string(str(value))
+
+
+def placeholder(column: Column) -> exp.Expression:
+    """Where `parameter(column, value)` goes in a prepared statement: `?`, typed as `literal` types it."""
+    if column.type in ("guid", "datetime", "date", "int", "bigint", "decimal", "money", "real"):
+        return _cast(exp.Placeholder(), DUCKDB_TYPES[column.type])
+    return exp.Placeholder()
+
+
+def parameter(column: Column, value: object) -> object:
+    """The value bound to `placeholder(column)`: the same text `literal` would write, so both store alike."""
+    if value is None:
+        return None
+    if column.type == "guid":
+        return str(uuid.UUID(str(value)))
+    if column.type == "datetime":
+        return _utc(value).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if column.type == "bool":
+        return bool(value)
+    if column.type == "date":
+        return str(value)[:10]
+    if isinstance(value, bool) and column.type in ("int", "bigint", "decimal", "money", "real"):
+        return str(int(value))  # `literal` writes CAST(True AS INTEGER): 1
+    return str(value)
+
+
+_STATEMENTS: dict[tuple, str] = {}
+_MAX_STATEMENTS = 10_000
+
+
+def prepared(key: tuple, build: Callable[[], exp.Expression]) -> str:
+    """The SQL text of a statement with `?` placeholders, built with sqlglot once per `key` (a write's shape)."""
+    text = _STATEMENTS.get(key)
+    if text is None:
+        if len(_STATEMENTS) >= _MAX_STATEMENTS:  # shapes come from payloads' column sets: bounded, but never unbounded
+            _STATEMENTS.clear()
+        text = _STATEMENTS[key] = sql(build())
+    return text
 
 
 def _utc(value: object) -> dt.datetime:
@@ -55,6 +107,7 @@ class Store:
         self._cursor_lock = threading.Lock()
         self._open = threading.local()  # this thread's open transaction, if any
         self.row_texts = RowTextCache()  # served rows' JSON, reused while their version holds
+        self.generation = 0  # committed write transactions: a page read at one generation holds while it lasts
 
     def close(self) -> None:
         self._con.close()
@@ -107,7 +160,10 @@ class Store:
                 raise
             finally:
                 self._open.cursor = None
-            cursor.commit()
+            try:
+                cursor.commit()
+            finally:
+                self.generation += 1  # after the commit (never before: a read in between would outlive it)
 
     # -- schema and settings -------------------------------------------------
     @property

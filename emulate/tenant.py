@@ -5,6 +5,7 @@ import uuid
 from pathlib import Path
 from types import TracebackType
 
+from emulate import warm_up
 from emulate.authority import FNO_RESOURCE, SALES_RESOURCE, AppRegistration, TokenAuthority
 from emulate.catalog import DEFAULT_COMPANY, FNO_ENTITY_SETS, SALES_ENTITY_SETS
 from emulate.client_certificate import ClientCertificate, issue_client_certificate
@@ -74,21 +75,26 @@ class EmulatedTenant:
         except BaseException:
             store.close()
             raise
+        dial = Dial(settings)
+        read_ahead = {name: ReadAhead(lambda: dial.settings.read_ahead) for name in ("sales", "fno")}
         authority = TokenAuthority(AppRegistration(stored["tenant_id"], stored["client_id"], stored["client_secret"],
                                                    stored.get("client_certificate", "")),
                                    token_lifetime_s)
-        dial = Dial(settings)
-        sales = DataverseService(store, authority, seed=int(stored["seed"]), read_ahead=ReadAhead(lambda: dial.settings.read_ahead))
-        fno = FnoService(store, authority, page_size=fno_page_size, read_ahead=ReadAhead(lambda: dial.settings.read_ahead))
+        sales = DataverseService(store, authority, seed=int(stored["seed"]), read_ahead=read_ahead["sales"])
+        fno = FnoService(store, authority, page_size=fno_page_size, read_ahead=read_ahead["fno"])
+        warm_up.begin(state_dir, store, read_ahead["sales"], read_ahead["fno"])  # first pages served before, built meanwhile
         servers = {"authority": HttpsServer(authority, context),
                    "sales": HttpsServer(ServiceFront("sales", sales, authority, DATAVERSE, dial), context),
                    "fno": HttpsServer(ServiceFront("fno", fno, authority, FNO, dial), context)}
         authority.origin = servers["authority"].origin
         authority.register(servers["sales"].origin, SALES_RESOURCE)
         authority.register(servers["fno"].origin, FNO_RESOURCE)
+        warm_up.wait(read_ahead["sales"], read_ahead["fno"])
         for server in servers.values():
             server.start()
-        return cls(store, authority, servers, sales, fno, ca_file, dial)
+        tenant = cls(store, authority, servers, sales, fno, ca_file, dial)
+        tenant._state_dir = state_dir
+        return tenant
 
     @property
     def settings(self) -> EmulatorSettings:
@@ -107,6 +113,7 @@ class EmulatedTenant:
             server.stop()
         for service in (self.sales, self.fno):
             service.read_ahead.stop()  # after the last request (none schedules more), before the store closes
+        warm_up.save(self._state_dir, self.sales.read_ahead, self.fno.read_ahead)
         self._store.close()
 
     def __enter__(self) -> "EmulatedTenant":

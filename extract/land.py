@@ -1,14 +1,26 @@
-"""Landing: pages → a spool table → the raw table (latest version) and its history (SCD2).
+"""Landing: pages → page files → the raw table (latest version) and its history (SCD2).
 
 Nothing in ``raw_*`` changes until every page of an entity has arrived; the merge then
 runs in one transaction, so an interrupted extract leaves the raw tables as they were.
 A change-tracking read also carries ``$deletedEntity`` rows (``id``, ``reason``): the
 merge marks those keys deleted, and everything else it received as new or changed.
+
+Each page's ``value`` array is cut from the body and kept as a file; only the small
+envelope around it (nextLink, deltaLink, count) is parsed in Python. At the merge DuckDB
+reads all of an entity's page files at once (in parallel, typed by the registry's columns,
+hashing each row): into the raw table directly on a first load (history then copied from
+raw), or into one temp table that the comparing merge reads. ``_p2c_hash`` is ``extract.sql.row_hash``;
+``p2c_meta.raw_hash`` records, per entity, the ``HASH_FORMAT`` its raw hashes were made with,
+and a merge under another format first recomputes them from the stored columns (one UPDATE),
+so a new hash function (or an older p2c's md5 hashes) never reads as a million changes.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +38,8 @@ META_COLUMNS = (
     ("_p2c_hash", "VARCHAR"),
     ("_p2c_deleted", "BOOLEAN"),
 )
+HASH_FORMAT = f"duckdb-hash64/{duckdb.__version__}"  # what made the raw hashes (see the module docstring)
+HASH_TABLE = "p2c_meta.raw_hash"
 HISTORY_COLUMNS = (
     ("_p2c_hash", "VARCHAR"),
     ("_p2c_deleted", "BOOLEAN"),
@@ -63,11 +77,63 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
         for column, type_ in columns:
             if column not in present:
                 con.execute(f"ALTER TABLE {target} ADD COLUMN {ident(column)} {type_}")
+    con.execute("CREATE SCHEMA IF NOT EXISTS p2c_meta")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {HASH_TABLE} (entity VARCHAR PRIMARY KEY, format VARCHAR NOT NULL)")
+
+
+_VALUE_ARRAY = re.compile(rb'"value"\s*:\s*\[')
+ENVELOPE_TAIL = 65536  # the members after ``value`` (nextLink, deltaLink) fit in this many bytes
+
+
+def split_page(body: bytes) -> tuple[memoryview, dict]:
+    """A page's ``value`` array (a view of the body's bytes, for DuckDB) and its other members.
+
+    The array ends at the last ``]`` after which the body, with the array emptied, is still a
+    JSON object whose ``value`` is ``[]``; that check also parses the envelope. Raises
+    ``ValueError`` for a body that is not such an object (DuckDB then judges the array itself).
+    """
+    found = _VALUE_ARRAY.search(body)
+    if found is None:
+        raise ValueError('no "value" array in the page')
+    start, end = found.end() - 1, len(body)
+    floor = max(start, len(body) - ENVELOPE_TAIL)
+    while (end := body.rfind(b"]", floor, end)) >= 0:
+        try:
+            envelope = json.loads(body[:start] + b"[]" + body[end + 1:])
+        except ValueError:
+            continue
+        if isinstance(envelope, dict) and envelope.get("value") == []:
+            return memoryview(body)[start:end + 1], envelope
+    raise ValueError('the page\'s "value" array is not closed, or the page is not one JSON object')
+
+
+SPOOL_DATABASE = "p2c_spool"  # an in-memory database beside the staging file (kept for callers that attach it)
+
+
+def attach_spool(con: duckdb.DuckDBPyConnection) -> None:
+    """Attach the in-memory spool database; every cursor of ``con`` sees it (temp tables they would not)."""
+    con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SPOOL_DATABASE}")
+
+
+@dataclass(frozen=True)
+class Page:
+    """What one spooled page said beyond its rows."""
+
+    number: int
+    rows: int
+    next_link: str | None
+    delta_link: str | None
+    count: int | None  # ``@odata.count``, when asked for
 
 
 class PageSpool:
-    """Receives an entity's pages as raw bytes and parses them in DuckDB, not row by row in Python.
+    """Receives an entity's pages as raw bytes and keeps each one's ``value`` array as a file,
+    for DuckDB to parse once, at the merge, straight into the raw table (no copy in between).
 
+    Pages may arrive from several threads at once; they are numbered in the order they were
+    asked for, and the page number is in the file name, so the latest version of a key that
+    appears twice wins. Only the envelope is parsed here (nextLink, deltaLink, count); rows
+    are counted by their key member (``"<key>":``, which no JSON string can hold unescaped).
     ``tracking`` reads (Dataverse change tracking) also keep each row's ``id`` and ``reason``,
     which only ``$deletedEntity`` rows have, and the last page's ``@odata.deltaLink``.
     """
@@ -77,40 +143,94 @@ class PageSpool:
         self.entity = entity
         self.tracking = tracking
         self.pages = 0
+        self.rows = 0
+        self.removals = False  # some page may hold ``$deletedEntity`` rows
+        self.received_any = False  # some page had a row
         self.delta_link: str | None = None
-        self.name = ident(f"_spool_{entity.system}_{entity.entity_set}")
+        self.files: list[Path] = []
+        self._lock = threading.Lock()
+        self.name = "_p2c_spool"  # a temp table, made only when the merge needs one (see ``materialise``)
         self._dir = tempfile.TemporaryDirectory(prefix="p2c-spool-")
         fields = (*entity.columns, *((m, "VARCHAR") for m in TRACKING_MEMBERS if tracking))
-        struct = ", ".join(f"{ident(n)} {t}" for n, t in fields)
-        self._read_columns = {"value": f"STRUCT({struct})[]", "@odata.nextLink": "VARCHAR", "@odata.deltaLink": "VARCHAR"}
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {self.name} ({struct}, _p2c_page INTEGER)")
+        self.columns = dict(fields)  # typed as declared: no guessing, a value that does not fit fails
+        self._key_member = re.compile(b'"' + re.escape(entity.key[0].encode()) + rb'"\s*:')
 
     def add(self, body: bytes) -> str | None:
-        """Spool one page; returns its ``@odata.nextLink`` and keeps its ``@odata.deltaLink``."""
-        self.pages += 1
-        path = Path(self._dir.name) / f"page-{self.pages}.json"
-        path.write_bytes(body)
+        """Spool one page; returns its ``@odata.nextLink``."""
+        return self.add_page(body).next_link
+
+    def number(self) -> int:
+        """The next page number: pages are numbered in the order they were asked for, so the
+        latest version of a key that appears twice wins even when later pages arrive first."""
+        with self._lock:
+            self.pages += 1
+            return self.pages
+
+    def add_page(self, body: bytes, cursor: duckdb.DuckDBPyConnection | None = None, number: int | None = None,
+                 *, exact: bool = False) -> Page:
+        """Keep one page's rows and say what it held (``exact``: rows counted by DuckDB, through ``cursor``)."""
+        number = self.number() if number is None else number
+        path = Path(self._dir.name) / f"page-{number}.json"
         try:
-            self.con.execute(
-                "CREATE OR REPLACE TEMP TABLE _p2c_page AS SELECT * FROM read_json(?, columns = ?, format = 'auto')",
-                [str(path), self._read_columns],
-            )
+            rows_json, envelope = split_page(body)
+            next_link, delta_link = envelope.get("@odata.nextLink"), envelope.get("@odata.deltaLink")
+            count = envelope.get("@odata.count")
+            if not all(isinstance(v, str | None) for v in (next_link, delta_link)) or not isinstance(count, int | None):
+                raise ValueError("its @odata.nextLink, @odata.deltaLink or @odata.count has the wrong type")
+            rows_json = bytes(rows_json)  # (one copy of the array: searched below)
+            path.write_bytes(rows_json)
+            removals = self.tracking and b"$deletedEntity" in rows_json
+            if exact:
+                rows = (cursor or self.con).execute(
+                    "SELECT count(*) FROM read_json(?, columns = ?, format = 'array')", [str(path), self.columns]
+                ).fetchone()[0]
+            else:
+                rows = len(self._key_member.findall(rows_json))
+                rows += rows_json.count(b'$deletedEntity"') if removals else 0
+        except (duckdb.Error, ValueError) as exc:
+            raise PageError(f"{self.entity.label}: page {number} could not be read: {self._first_line(exc)}") from exc
+        with self._lock:
+            self.files.append(path)
+            self.rows += rows
+            self.removals = self.removals or removals
+            self.received_any = self.received_any or b"{" in rows_json
+            if delta_link is not None:
+                self.delta_link = delta_link
+        return Page(number, rows, next_link, delta_link, count)
+
+    def source(self) -> str:
+        """A ``FROM`` clause over every page's rows, with ``_p2c_page`` (the page number) and ``_p2c_hash``."""
+        page = "regexp_extract(filename, 'page-([0-9]+)[.]json$', 1)::INTEGER"
+        return (f"(SELECT * EXCLUDE (filename), {page} AS _p2c_page, {row_hash(self.entity.column_names)} AS _p2c_hash "
+                f"FROM read_json(?, columns = ?, format = 'array', filename = true))")
+
+    def parameters(self) -> list:
+        return [[str(p) for p in self.files], self.columns]
+
+    def materialise(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Parse every page into the temp table ``name`` (for the comparing merge)."""
+        if not self.files:
+            struct = ", ".join(f"{ident(n)} {t}" for n, t in self.columns.items())
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {self.name} ({struct}, _p2c_page INTEGER, _p2c_hash VARCHAR)")
+            return
+        self.parse(con, f"CREATE OR REPLACE TEMP TABLE {self.name} AS SELECT * FROM {self.source()}")
+
+    def parse(self, con: duckdb.DuckDBPyConnection, sql: str, extra: list | None = None) -> int:
+        """Run ``sql`` (which reads ``source()``); a page DuckDB cannot read fails with one line naming it."""
+        try:
+            return con.execute(sql, [*(extra or []), *self.parameters()]).fetchone()[0]
         except duckdb.Error as exc:
-            first_line = str(exc).splitlines()[0].replace(str(path), f"page {self.pages}")
-            raise PageError(f"{self.entity.label}: page {self.pages} could not be read: {first_line}") from exc
-        finally:
-            path.unlink(missing_ok=True)
-        self.con.execute(
-            f"INSERT INTO {self.name} SELECT unnest(value, recursive := true), ? FROM _p2c_page",
-            [self.pages],
-        )
-        row = self.con.execute('SELECT "@odata.nextLink", "@odata.deltaLink" FROM _p2c_page').fetchone()
-        next_link, self.delta_link = row if row else (None, None)
-        return next_link
+            found = re.search(r"page-([0-9]+)[.]json", str(exc))
+            which = f"page {found.group(1)}" if found else "a page"
+            raise PageError(f"{self.entity.label}: {which} could not be read: {self._first_line(exc)}") from exc
+
+    def _first_line(self, exc: BaseException) -> str:
+        """The error's first line, with page files named by their page number (never a temp path)."""
+        line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return re.sub(re.escape(self._dir.name) + r"/page-([0-9]+)[.]json", r"page \1", line)
 
     def close(self) -> None:
         self.con.execute(f"DROP TABLE IF EXISTS {self.name}")
-        self.con.execute("DROP TABLE IF EXISTS _p2c_page")
         self._dir.cleanup()
 
 
@@ -135,8 +255,19 @@ def merge_into_raw(
     cols = column_list(entity.column_names)
     keys = column_list(entity.key)
     first_key = ident(entity.key[0])
+    if not full_read and not spool.received_any:
+        return _nothing_received(con, before_commit)  # a quiet delta: no scan of a million raw rows
     con.execute("BEGIN TRANSACTION")
     try:
+        if not spool.removals and con.execute(f"SELECT NOT EXISTS (FROM {raw}) AND NOT EXISTS (FROM {history})").fetchone()[0]:
+            result = _first_load(con, entity, spool, run_id, extracted_at)
+            if result is not None:
+                _record_hash_format(con, entity)
+                if before_commit is not None:
+                    before_commit()
+                con.execute("COMMIT")
+                return result
+        spool.materialise(con)
         if spool.tracking:  # a $deletedEntity row has an id and no entity columns (its key among them)
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE _p2c_removed AS SELECT DISTINCT \"id\" AS {first_key} "
@@ -149,10 +280,13 @@ def merge_into_raw(
         else:
             con.execute(f"CREATE OR REPLACE TEMP TABLE _p2c_removed AS SELECT {keys} FROM {raw} WHERE FALSE")
             received_rows = f"FROM {spool.name}"
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _p2c_incoming AS SELECT {cols}, {row_hash(entity.column_names)} AS _p2c_hash "
-            f"{received_rows} QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY _p2c_page DESC) = 1"
-        )
+        repeated = con.execute(f"SELECT {keys} {received_rows} GROUP BY ALL HAVING count(*) > 1 LIMIT 1").fetchone()
+        # a key that came twice keeps its latest page's version (a window: a sort, and a copy); otherwise
+        # the spool itself is what came in (a view: no copy of a million rows)
+        latest = f" QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY _p2c_page DESC) = 1" if repeated else ""
+        kind = "TABLE" if repeated else "VIEW"
+        con.execute(f"CREATE OR REPLACE TEMP {kind} _p2c_incoming AS SELECT {cols}, _p2c_hash {received_rows}{latest}")
+        _rehash_if_needed(con, entity, raw)
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _p2c_changed AS SELECT i.*, r.{first_key} IS NULL AS _p2c_is_new "
             f"FROM _p2c_incoming i LEFT JOIN {raw} r ON {key_match(entity.key, 'i', 'r')} "
@@ -188,7 +322,8 @@ def merge_into_raw(
             "SELECT count(*) FILTER (WHERE _p2c_is_new), count(*) FILTER (WHERE NOT _p2c_is_new) FROM _p2c_changed"
         ).fetchone()
         deleted = con.execute("SELECT count(*) FROM _p2c_gone").fetchone()[0]
-        for temp in ("_p2c_incoming", "_p2c_changed", "_p2c_gone", "_p2c_removed"):
+        con.execute(f"DROP {kind} _p2c_incoming")
+        for temp in ("_p2c_changed", "_p2c_gone", "_p2c_removed"):
             con.execute(f"DROP TABLE {temp}")
         if before_commit is not None:
             before_commit()
@@ -197,3 +332,47 @@ def merge_into_raw(
         con.execute("ROLLBACK")
         raise
     return LandResult(received=received, new=new, changed=changed, deleted=deleted)
+
+
+def _first_load(con: duckdb.DuckDBPyConnection, entity: Entity, spool: PageSpool, run_id: int,
+                extracted_at: datetime) -> LandResult | None:
+    """Empty raw and history tables: the pages are parsed straight into raw, and history copied from it.
+
+    Everything received is new; nothing can be changed or deleted. Returns None (raw emptied
+    again, inside the transaction) when a key came twice: the comparing merge keeps its latest page.
+    """
+    raw, history = table(entity.schema, entity.entity_set), history_table(entity)
+    cols = column_list(entity.column_names)
+    keyed = f" WHERE {ident(entity.key[0])} IS NOT NULL" if spool.tracking else ""
+    new = spool.parse(con, f"INSERT INTO {raw} SELECT {cols}, ?, ?, _p2c_hash, false FROM {spool.source()}{keyed}",
+                      [run_id, extracted_at]) if spool.files else 0
+    if con.execute(f"SELECT 1 FROM {raw} GROUP BY {column_list(entity.key)} HAVING count(*) > 1 LIMIT 1").fetchone():
+        con.execute(f"DELETE FROM {raw}")
+        return None
+    con.execute(f"INSERT INTO {history} SELECT {cols}, _p2c_hash, false, ?, NULL FROM {raw}", [run_id])
+    return LandResult(received=new, new=new, changed=0, deleted=0)
+
+
+def _record_hash_format(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
+    con.execute(f"INSERT OR REPLACE INTO {HASH_TABLE} VALUES (?, ?)", [entity.label, HASH_FORMAT])
+
+
+def _rehash_if_needed(con: duckdb.DuckDBPyConnection, entity: Entity, raw: str) -> None:
+    """Raw hashes made under another ``HASH_FORMAT`` (or before it was recorded) are recomputed from
+    the stored columns, so that only real changes differ from what this run computes."""
+    stored = con.execute(f"SELECT format FROM {HASH_TABLE} WHERE entity = ?", [entity.label]).fetchone()
+    if stored is None or stored[0] != HASH_FORMAT:
+        con.execute(f"UPDATE {raw} SET _p2c_hash = {row_hash(entity.column_names)}")
+        _record_hash_format(con, entity)
+
+
+def _nothing_received(con: duckdb.DuckDBPyConnection, before_commit: Callable[[], None] | None) -> LandResult:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if before_commit is not None:
+            before_commit()
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return LandResult(received=0, new=0, changed=0, deleted=0)

@@ -2,48 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Mapping
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
-
-from extract.errors import PageError
-from extract.http import send
-from extract.retry import RetryStats
 
 SALES_API = "/api/data/v9.2/"  # the Dataverse Web API root under the org URL
 FNO_API = "/data/"  # the F&O OData root under the environment URL
 
 
-def read_pages(
-    client: httpx.Client,
-    url: str,
-    *,
-    params: Mapping[str, str],
-    headers: Mapping[str, str],
-    on_page: Callable[[bytes], str | None],
-    what: str,
-    stats: RetryStats | None = None,
-) -> int:
-    """GET ``url`` and every ``@odata.nextLink`` after it; returns the number of requests.
+def tail_next_link(body: bytes, window: int = 16384) -> str | None:
+    """The page's ``@odata.nextLink`` read from the end of its body without parsing the rest, or
+    ``None`` when it is not the body's last member (then only a full parse can tell).
 
-    ``on_page`` receives each page's body and returns its nextLink (``None`` on the last
-    page). The link is followed verbatim, as both services require.
+    Both services end a page with it, after ``value``; finding it early lets the next request
+    go out while DuckDB parses this page. The full parse checks it says the same.
     """
-    seen: set[str] = set()
-    next_url: str | None = url
-    request_params: Mapping[str, str] | None = params
-    requests = 0
-    while next_url is not None:
-        response = send(client, "GET", next_url, params=request_params, headers=headers, what=what, stats=stats)
-        requests += 1
-        link = on_page(response.content)
-        if link is not None and link in seen:
-            raise PageError(f"{what}: the service repeated a nextLink ({link[:120]}); stopping instead of looping")
-        if link is not None:
-            seen.add(link)
-        next_url, request_params = link, None
-    return requests
+    tail = body[-window:]
+    at = tail.rfind(b'"@odata.nextLink"')
+    if at < 0:
+        return None
+    try:
+        text = tail[at:].decode("utf-8")
+        colon = text.index(":", len('"@odata.nextLink"'))
+        start = len(text[colon + 1:]) - len(text[colon + 1:].lstrip())
+        link, end = _DECODER.raw_decode(text, colon + 1 + start)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return link if isinstance(link, str) and text[end:].strip() == "}" else None
+
+
+_DECODER = json.JSONDecoder()
 
 
 def on_service(link: str, base_url: httpx.URL | str) -> str:

@@ -61,6 +61,7 @@ class Profile:
     default_company: str
     endpoints: Endpoints | None = None
     emulated: EmulatedTenantSettings | None = None
+    max_parallel: int = 8  # requests in flight per service ([extract] max_parallel; never above the service's 52)
 
 
 def load_profile(name_or_path: str) -> Profile:
@@ -116,6 +117,10 @@ def _parse(path: Path, data: dict[str, Any]) -> Profile:
             ca_file=reader.path(ca_file) if ca_file else None,
         )
     project = reader.table("project", required=False) or {}
+    extract = reader.table("extract", required=False) or {}
+    max_parallel = reader.value(extract, "extract", "max_parallel", int, 8)
+    if max_parallel < 1:
+        raise ProfileError(f"profile {path}: extract.max_parallel must be at least 1, not {max_parallel}")
     return Profile(
         name=path.stem,
         path=path,
@@ -125,6 +130,7 @@ def _parse(path: Path, data: dict[str, Any]) -> Profile:
         default_company=default_company,
         endpoints=endpoints,
         emulated=emulated,
+        max_parallel=max_parallel,
     )
 
 

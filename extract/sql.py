@@ -26,6 +26,9 @@ def key_match(key: Iterable[str], left: str, right: str) -> str:
 
 
 def row_hash(names: Iterable[str], prefix: str = "") -> str:
-    """md5 of the row's columns as canonical JSON: the change detector for raw rows."""
+    """The change detector for raw rows: DuckDB's 64-bit ``hash()`` of the row as a struct of the
+    registry's columns (in registry order, typed as declared), as 16 hex digits. An auditor
+    recomputes it in DuckDB with the same expression; ``HASH_FORMAT`` (extract/land.py) records
+    which DuckDB computed it, so stored hashes are recomputed once when the function may differ."""
     fields = ", ".join(f"{exp.Literal.string(n).sql()}: {prefix}{ident(n)}" for n in names)
-    return f"md5(to_json({{{fields}}}))"
+    return f"printf('%016x', hash({{{fields}}}))"

@@ -1,12 +1,20 @@
-"""The accounts flow end to end over real HTTPS: insert → edit in Sales → update → no-op."""
+"""The accounts flow end to end over real HTTPS: insert → edit in Sales → update → no-op.
+
+Run with a copy of the project's models holding only the accounts flow, so the counts are
+exactly the accounts'; tests/flows/ covers each flow, and the whole project together.
+"""
 
 import csv
 import json
 
 import duckdb
+import pytest
 
 from emulate.scenarios import edit_accounts
 from extract.profile import PROJECT_DIR
+
+from tests.conftest import SECRET_ENV, write_profile
+from tests.flows.conftest import flow_models
 
 with (PROJECT_DIR / "models" / "seeds" / "country.csv").open(encoding="utf-8") as seed:
     COUNTRIES = {row["source_value"]: row["target_value"] for row in csv.DictReader(seed)}
@@ -15,6 +23,14 @@ with (PROJECT_DIR / "models" / "seeds" / "country.csv").open(encoding="utf-8") a
 def iso_country(sales_value: str | None) -> str:
     """The analysts' country value map, blank or unmapped → US (p2c-mappings.md 1.3)."""
     return COUNTRIES.get((sales_value or "").strip().lower(), "US")
+
+
+@pytest.fixture
+def profile(tmp_path, tenant, monkeypatch):
+    """The emulated tenant with the accounts flow only."""
+    monkeypatch.setenv(SECRET_ENV, tenant.client_secret)
+    models = flow_models(tmp_path / "models", "accounts")
+    return write_profile(tmp_path / "profile.toml", tenant, staging=tmp_path / "staging.duckdb", models=models)
 
 
 def run(cli, profile) -> dict:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 
 from extract.sql import ident, table
-from transform.checks import check_model
-from transform.graph import downstream
+from transform.checks import CheckResult, failed_checks, record_checks, run_checks
+from transform.graph import downstream, select as select_models
 from transform.project import Project
 from transform.render import MODEL_SCHEMA
 from transform.seeds import load_seeds
@@ -27,19 +27,34 @@ class ModelResult:
     rows: int = 0
     seconds: float = 0.0
     message: str = ""
+    checks: tuple[CheckResult, ...] = field(default=(), repr=False)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        failing = [c.as_dict() for c in self.checks if c.status != "pass"]
+        return {"model": self.model, "status": self.status, "rows": self.rows, "seconds": self.seconds,
+                "message": self.message, "checks": len(self.checks), "failed_checks": failing}
 
 
 def build(con: duckdb.DuckDBPyConnection, project: Project, select: Iterable[str] | None = None) -> list[ModelResult]:
-    load_seeds(con, project.seeds_dir)
+    """Load changed seeds, then build the selected models (``--select`` syntax; default all)."""
+    _, seed_errors = load_seeds(con, project.seeds_dir, project.seed_types)
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(MODEL_SCHEMA)}")
-    wanted = set(select) if select else set(project.models) | set(project.errors)
-    results = [ModelResult(name, "error", message=str(exc)) for name, exc in project.errors.items() if name in wanted]
-    blocked = downstream(project.models, [r.model for r in results]) - {r.model for r in results}
+    selectors = list(select or ())
+    wanted = set(project.models) | set(project.errors)
+    if selectors:
+        broken = {s for s in selectors if s.strip("+") in project.errors}
+        wanted = select_models(project.models, [s for s in selectors if s not in broken]) | {s.strip("+") for s in broken}
+    failed = {name: str(exc) for name, exc in project.errors.items()}
+    for name, model in project.models.items():
+        bad = sorted(model.seeds & set(seed_errors))
+        if bad:
+            failed[name] = str(seed_errors[bad[0]])
+    results = [ModelResult(name, "error", message=message) for name, message in sorted(failed.items()) if name in wanted]
+    blocked = downstream(project.models, failed) - set(failed)
     for name in project.order:
         if name not in wanted:
+            continue
+        if name in failed:
             continue
         if name in blocked:
             results.append(ModelResult(name, "skipped", message="an upstream model failed"))
@@ -58,17 +73,19 @@ def _materialise(con: duckdb.DuckDBPyConnection, project: Project, name: str) ->
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"CREATE OR REPLACE TABLE {target} AS {model.sql}")
-        failures = check_model(con, model, target)
+        rows = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
+        checks = tuple(run_checks(con, model))
+        failures = [c for c in checks if c.status != "pass"]
         if failures:
             con.execute("ROLLBACK")
-            return ModelResult(name, "check_failed", seconds=_since(started), message="; ".join(failures))
-        rows = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
+            more = f" (and {len(failures) - 1} more failed check(s))" if len(failures) > 1 else ""
+            return ModelResult(name, "check_failed", rows, _since(started), failures[0].message + more, checks)
         con.execute("COMMIT")
     except duckdb.Error as exc:
         con.execute("ROLLBACK")
         first = str(exc).splitlines()[0]
         return ModelResult(name, "error", seconds=_since(started), message=f"{model.path}: {first}")
-    return ModelResult(name, "ok", rows=rows, seconds=_since(started))
+    return ModelResult(name, "ok", rows=rows, seconds=_since(started), checks=checks)
 
 
 def _since(started: float) -> float:
@@ -82,10 +99,12 @@ def record_builds(con: duckdb.DuckDBPyConnection, run_id: int, results: Iterable
         "INSERT INTO p2c_meta.model_builds VALUES (?, ?, ?, ?, ?, ?)",
         [[run_id, r.model, r.status, r.rows, r.seconds, r.message] for r in results],
     )
+    record_checks(con, run_id, [c for r in results for c in r.checks])
 
 
 def unbuildable(con: duckdb.DuckDBPyConnection, models: Iterable[str]) -> dict[str, str]:
-    """Models whose latest build did not succeed (or that were never built), with the reason."""
+    """Models not to plan, with the reason: their latest build did not succeed (or they were never
+    built), or the latest run of their checks (in ``p2c build`` or ``p2c check``) found failures."""
     _ensure_builds_table(con)
     latest = {
         model: (status, message)
@@ -94,11 +113,14 @@ def unbuildable(con: duckdb.DuckDBPyConnection, models: Iterable[str]) -> dict[s
             "QUALIFY row_number() OVER (PARTITION BY model ORDER BY run_id DESC) = 1"
         ).fetchall()
     }
+    checks = failed_checks(con)
     reasons = {}
     for model in models:
         status, message = latest.get(model, ("never built", "run `p2c build` first"))
         if status != "ok":
             reasons[model] = f"last build {status}: {message}"
+        elif model in checks:
+            reasons[model] = f"checks failed: {checks[model][1]}"
     return reasons
 
 

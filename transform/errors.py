@@ -4,7 +4,8 @@
     ├── ModelError    a model cannot be rendered or parsed (Jinja, unknown ref/source, SQL syntax)
     ├── GraphError    the models do not form a DAG, or two models share a name
     ├── SeedError     a value-map CSV is malformed
-    └── BuildError    one or more models failed to materialise or failed their checks
+    ├── BuildError    one or more models failed to materialise or failed their checks
+    └── FixtureError  a golden fixture case (models/tests/<model>/<case>/) is malformed
 """
 
 
@@ -25,4 +26,8 @@ class SeedError(TransformError):
 
 
 class BuildError(TransformError):
+    pass
+
+
+class FixtureError(TransformError):
     pass

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from extract.registry import Entity, load_project_registry
-from transform.errors import GraphError, TransformError
-from transform.graph import build_order
+from transform.errors import GraphError, ModelError, TransformError
+from transform.graph import order_without_cycles
 from transform.render import Model, Renderer
 from transform.seeds import seed_files
 
 MODEL_DIRS = ("staging", "flows")
+PROJECT_FILE = "project.toml"
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,8 @@ class Project:
     models: Mapping[str, Model]
     order: tuple[str, ...]
     errors: Mapping[str, TransformError]  # models that failed to render, by name
+    variables: Mapping[str, Any] = field(default_factory=dict)
+    seed_types: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def seeds_dir(self) -> Path:
@@ -45,9 +49,14 @@ class Project:
 
 
 def load_project(models_dir: Path, variables: Mapping[str, Any]) -> Project:
-    """Render every model. A model that fails is kept in ``errors``; the rest still load."""
+    """Render every model. A model that fails is kept in ``errors``; the rest still load.
+
+    ``variables`` (the profile's, e.g. ``fno_company``) override ``project.toml``'s ``[vars]``.
+    """
+    settings = read_project_file(models_dir)
+    variables = {**settings.get("vars", {}), **variables}
     entities = load_project_registry(models_dir)
-    paths = model_paths(models_dir)
+    paths, duplicates = model_paths(models_dir)
     renderer = Renderer(
         models_dir,
         model_names=set(paths),
@@ -56,22 +65,49 @@ def load_project(models_dir: Path, variables: Mapping[str, Any]) -> Project:
         variables=variables,
     )
     models: dict[str, Model] = {}
-    errors: dict[str, TransformError] = {}
+    errors: dict[str, TransformError] = dict(duplicates)
     for name, path in paths.items():
+        if name in errors:
+            continue
         try:
             models[name] = renderer.render(path)
         except TransformError as exc:
             errors[name] = exc
-    order = build_order(models)
-    return Project(models_dir, entities, models, tuple(order), errors)
+    order, cycles = order_without_cycles(models)
+    for name, exc in cycles.items():
+        errors[name] = exc
+        del models[name]
+    seed_types = {name: dict(spec.get("columns", {})) for name, spec in settings.get("seeds", {}).items()}
+    return Project(models_dir, entities, models, tuple(order), errors, variables, seed_types)
 
 
-def model_paths(models_dir: Path) -> dict[str, Path]:
-    """Every ``*.sql`` under the model folders, by name; two files with one name are an error."""
+def read_project_file(models_dir: Path) -> dict[str, Any]:
+    """``models/project.toml`` (optional): ``[vars]`` and ``[seeds.<name>.columns]`` types."""
+    path = models_dir / PROJECT_FILE
+    if not path.is_file():
+        return {}
+    try:
+        settings = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ModelError(f"{path}: {exc}") from exc
+    unknown = sorted(set(settings) - {"vars", "seeds"})
+    if unknown:
+        raise ModelError(f"{path}: unknown table(s) {', '.join(unknown)} (known: vars, seeds)")
+    for name, spec in settings.get("seeds", {}).items():
+        columns = spec.get("columns") if isinstance(spec, dict) else None
+        if not isinstance(columns, dict) or not all(isinstance(t, str) for t in columns.values()):
+            raise ModelError(f"{path}: [seeds.{name}] needs a columns table of DuckDB types")
+    return settings
+
+
+def model_paths(models_dir: Path) -> tuple[dict[str, Path], dict[str, GraphError]]:
+    """Every ``*.sql`` under the model folders, by name; two files with one name are an error for that name."""
     paths: dict[str, Path] = {}
+    duplicates: dict[str, GraphError] = {}
     for folder in MODEL_DIRS:
         for path in sorted((models_dir / folder).rglob("*.sql")):
             if path.stem in paths:
-                raise GraphError(f"{path}: a model named {path.stem!r} already exists at {paths[path.stem]}")
+                duplicates[path.stem] = GraphError(f"{path}: a model named {path.stem!r} already exists at {paths[path.stem]}")
+                continue
             paths[path.stem] = path
-    return paths
+    return paths, duplicates

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from emulate.dataverse.paging import parse_prefer
 from emulate.errors import MethodNotAllowed
 from emulate.odata.batch import (
-    Answer, ChangeSet, ChangeSetResponse, Operation, PartResponse, check_structure, format_batch, inner_request,
-    parse_batch, run_change_set,
+    Answer, ChangeSet, ChangeSetResponse, Item, Operation, PartResponse, check_structure, format_batch, inner_request,
+    parse_batch, run_change_set, run_items,
 )
 from emulate.server import Request, Response
 from emulate.store import Store
@@ -33,18 +33,16 @@ class DataverseBatch:
         # The count message is ours: the documented limit is 1,000, the real wording is not documented.
         check_structure(items, MAX_REQUESTS, f"The number of requests in a batch cannot exceed {MAX_REQUESTS}.")
         continue_on_error = "odata.continue-on-error" in parse_prefer(request.header_values("Prefer"))
-        answers: list[Answer] = []
-        for item in items:
+
+        def answer(item: Item) -> tuple[Answer, bool]:
             if isinstance(item, ChangeSet):
                 done, failed = run_change_set(self.store, item, lambda op, refs: self._answer(op, refs, request, service_root))
-                answers.append(failed or ChangeSetResponse(done))
-            else:
-                part = PartResponse(self._answer(item, {}, request, service_root), item.content_id)
-                failed = part if part.response.status >= 400 else None
-                answers.append(part)
-            if failed and not continue_on_error:
-                return format_batch(answers, status=400)
-        return format_batch(answers)
+                return failed or ChangeSetResponse(done), failed is not None
+            part = PartResponse(self._answer(item, {}, request, service_root), item.content_id)
+            return part, part.response.status >= 400
+
+        answers, failed = run_items(self.store, items, answer, stop_on_failure=not continue_on_error)
+        return format_batch(answers, status=400 if failed and not continue_on_error else 200)
 
     def _answer(self, operation: Operation, references: dict[str, str], outer: Request, service_root: str) -> Response:
         return self.respond(inner_request(operation, outer, service_root, references))

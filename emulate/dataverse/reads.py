@@ -20,9 +20,9 @@ from emulate.errors import BadRequest, NotFound
 from emulate.metadata.dataverse import logical_name
 from emulate.odata.filter import FilterRules, parse_filter
 from emulate.odata.keys import KeyValue
-from emulate.odata.query import (Expansion, cacheable, cached_page, column_ref, context_suffix, count_select, page_body, page_json,
-                                 page_select, parse_count, parse_expand, parse_orderby, parse_select, picked_rows, row_texts, wants_count)
-from emulate.read_ahead import ReadAhead
+from emulate.odata.query import (Expansion, PageQueries, cacheable, cached_page, column_ref, context_suffix, count_select, page_body,
+                                 page_json, page_select, parse_count, parse_expand, parse_orderby, parse_select, wants_count)
+from emulate.read_ahead import AHEAD, ReadAhead
 from emulate.catalog import SALES_ENTITY_SETS
 from emulate.schema import DUCKDB_TYPES, Column, EntitySet
 from emulate.server import Request, Response
@@ -107,11 +107,12 @@ def _page_shape(entity_name: str, select: str | None, expand: str | None, annota
 
 
 @functools.lru_cache(maxsize=512)
-def _cached_page_sql(page: _PageShape) -> tuple[str, str] | None:
-    """(pick, texts) queries of a page served from the row-text cache, or None when its rows read other rows."""
-    if not cacheable(page.entity, page.fields):
+def _page_queries(*page: object) -> PageQueries | None:
+    """The queries of a page (`_page_shape`'s arguments) served from the row-text cache, or None when its rows read other rows."""
+    shape = _page_shape(*page)
+    if not cacheable(shape.entity, shape.fields):
         return None
-    return sql(picked_rows(page.entity, page.where, page.order, page.size + 1, page.offset)), sql(row_texts(page.entity, page.fields))
+    return PageQueries(("sales", *page), shape.entity, shape.fields, shape.where, shape.order, shape.size, shape.offset)
 
 
 @functools.lru_cache(maxsize=512)
@@ -199,16 +200,18 @@ def get_collection(store: Store, entity: EntitySet, request: Request, api_root: 
     parameters = [skiptoken.last] if keyset else []
     with store.reading() as cur:
         snapshot = (skiptoken.tracking if skiptoken and skiptoken.tracking else changes.current(cur, entity).text) if tracking else None
-    cached = None if store.in_transaction else _cached_page_sql(page_shape)  # a write transaction's rows may yet roll back
+    cached = None if store.in_transaction else _page_queries(*scan, offset, keyset)  # a write transaction's rows may yet roll back
+    read_next = None  # the next page, read ahead once this one is ready to send
     if cached is not None:
-        pick, texts = cached
         if read_ahead is not None:
             read_ahead.settle(scan, (offset, keyset, *parameters))
-        rows, picked = cached_page(store, texts, pick, texts, parameters, size)
-        fetched = len(picked)
-        first, last = (picked[0][0], picked[size - 1][0]) if fetched > size else (None, None)
+            if skiptoken is None:
+                read_ahead.remember(scan)
+        page = cached_page(store, cached, parameters)
+        rows, fetched, first, last = page.rows, page.fetched, page.first, page.last
         if read_ahead is not None and fetched > size and top is None:
-            _read_next_page(read_ahead, store, scan, offset + size if order else 0, not order, [last] if not order else [])
+            read_next = functools.partial(_read_next_page, read_ahead, store, scan, offset + size if order else 0, not order,
+                                          [last] if not order else [])
     else:
         with store.reading() as cur:
             page, fetched, first, last = cur.execute(_page_sql(page_shape), parameters).fetchone()
@@ -224,15 +227,34 @@ def get_collection(store: Store, entity: EntitySet, request: Request, api_root: 
     elif snapshot:
         tail = ',"@odata.deltaLink":' + json.dumps(_link(request, "$deltatoken", snapshot))
     body = page_body(",".join(head) + ',"value":[', rows, "]" + tail + "}")
+    if read_next is not None:
+        read_next()
     return Response(200, body, {"Content-Type": "application/json; charset=utf-8", **preference_applied(applied)})
 
 
-def _read_next_page(read_ahead: ReadAhead, store: Store, scan: tuple, offset: int, keyset: bool, parameters: list) -> None:
-    """Build the next page's row texts in the background (its queries compiled there too), as its request will ask."""
+def _read_next_page(read_ahead: ReadAhead, store: Store, scan: tuple, offset: int, keyset: bool, parameters: list,
+                    ahead: int = AHEAD) -> None:
+    """Build the next page's row texts in the background (its queries compiled there too), as its request will ask;
+    then, `ahead` pages in all, the page after it (the worker keeps ahead of a client that parses as fast as it builds)."""
+    size = scan[-1]
+
     def build() -> None:
-        pick, texts = _cached_page_sql(_page_shape(*scan, offset, keyset))
-        cached_page(store, texts, pick, texts, parameters, scan[-1])
+        page = cached_page(store, _page_queries(*scan, offset, keyset), parameters)
+        if ahead > 1 and page.fetched > size:
+            _read_next_page(read_ahead, store, scan, 0 if keyset else offset + size, keyset, [page.last] if keyset else [], ahead - 1)
     read_ahead.schedule(scan, (offset, keyset, *parameters), build)
+
+
+def warm_first_page(read_ahead: ReadAhead, store: Store, scan: tuple) -> bool:
+    """Have the start-up warm-up build the first page of a scan served before (`ReadAhead.first_pages`)."""
+    def build() -> None:
+        queries = _page_queries(*scan, 0, False)
+        page = cached_page(store, queries, [])
+        if page.fetched > queries.size:  # and the second: the first page's request finds it built when it reads ahead
+            _read_next_page(read_ahead, store, scan, queries.size if queries.order else 0, not queries.order,
+                            [] if queries.order else [page.last], 1)
+    read_ahead.remember(scan)
+    return read_ahead.warm(scan, (0, False), build)
 
 
 def _delta(store: Store, entity: EntitySet, request: Request, api_root: str, changes: ChangeTracking, shape: _Shape,

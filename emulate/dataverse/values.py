@@ -19,7 +19,7 @@ from emulate.odata.keys import KeyValue, parse_resource
 from emulate.odata.payload import coerce
 from emulate.odata.query import column_ref
 from emulate.schema import EntitySet
-from emulate.store import Store, sql
+from emulate.store import Store, parameter, placeholder, prepared, sql
 
 _API_PATH = re.compile(r"/?(?:api/data/v9\.[0-2]/)?(?P<segment>.*)", re.DOTALL)
 
@@ -75,10 +75,16 @@ def bound_id(store: Store, target_name: str, reference: object) -> str:
     if named is None or named[0].name != target_name:
         raise BadRequest(f"Invalid @odata.bind value '{reference}'.", code="0x80060888")
     target, key = named
+    primary = target.column(target.key[0])
+    def select(where: exp.Expression) -> exp.Select:
+        return exp.select(exp.cast(column_ref(primary), "VARCHAR")).from_(exp.to_table(target.table, quoted=True)).where(where)
     with store.reading() as cur:
-        row = cur.execute(sql(exp.select(exp.cast(column_ref(target.column(target.key[0])), "VARCHAR"))
-                              .from_(exp.to_table(target.table, quoted=True))
-                              .where(key_condition(target, key)))).fetchone()
+        if None in key:  # by primary key, the usual bind: a statement prepared once per target
+            key_condition(target, key)  # refuses a malformed id as the Web API does
+            text = prepared(("dataverse bound id", target.table), lambda: select(exp.EQ(this=column_ref(primary), expression=placeholder(primary))))
+            row = cur.execute(text, [parameter(primary, key[None].value)]).fetchone()
+        else:
+            row = cur.execute(sql(select(key_condition(target, key)))).fetchone()
     if row is None:
         raise missing(target, key)
     return row[0]

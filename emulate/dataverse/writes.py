@@ -3,7 +3,9 @@
 HTTP handlers parse the request and answer; the row-level methods (`create_row`,
 `upsert_row`) are what bulk actions and batches share. Every write runs in a
 `store.writing()` transaction, which joins the enclosing one of a change set or bulk
-action, and calls the rules hooks.
+action, and calls the rules hooks. Row statements are built with sqlglot once per entity and
+column set (`store.prepared`) and run with their values bound; the new version comes from the
+sequence inside the INSERT/UPDATE itself.
 """
 
 import datetime as dt
@@ -24,7 +26,7 @@ from emulate.odata.keys import KeyValue, format_key, parse_resource
 from emulate.odata.query import column_ref
 from emulate.schema import EntitySet
 from emulate.server import Request, Response
-from emulate.store import Cursor, Store, literal, sql
+from emulate.store import Cursor, Store, literal, parameter, placeholder, prepared, sql
 
 VERSION_SEQUENCE = "sales_versionnumber"
 _PROPERTY_PATH = re.compile(r"(?P<resource>[A-Za-z_]\w*\(.*\))/(?P<name>[A-Za-z_]\w*)(?P<ref>/\$ref)?", re.DOTALL)
@@ -103,7 +105,7 @@ class DataverseWrites:
         chosen = bool(values.get(key_name))  # a key the client chose may be taken; a fresh uuid4 is not
         values[key_name] = values.get(key_name) or str(uuid.uuid4())
         with self.store.writing() as cur:
-            if chosen and _exists(cur, entity, _by_id(entity, values[key_name])):
+            if chosen and self._current(cur, entity, {None: KeyValue(str(values[key_name]), False)}) is not None:
                 raise PreconditionFailed("A record with matching key values already exists.", code="0x80040237")
             self._insert(cur, entity, values)
         return values[key_name]
@@ -163,9 +165,14 @@ class DataverseWrites:
     @staticmethod
     def _current(cur: Cursor, entity: EntitySet, key: dict[str | None, KeyValue]) -> tuple[str, int] | None:
         """(primary key, version) of the row `key` names, or None."""
-        return cur.execute(sql(exp.select(exp.cast(column_ref(entity.column(entity.key[0])), "VARCHAR"),
-                                          column_ref(entity.column("versionnumber")))
-                               .from_(exp.to_table(entity.table, quoted=True)).where(key_condition(entity, key)))).fetchone()
+        def select(where: exp.Expression) -> exp.Select:
+            return exp.select(exp.cast(column_ref(entity.column(entity.key[0])), "VARCHAR"), column_ref(entity.column("versionnumber"))) \
+                .from_(exp.to_table(entity.table, quoted=True)).where(where)
+        if None not in key:  # an alternate key: rare on the hot path, validated by key_condition
+            return cur.execute(sql(select(key_condition(entity, key)))).fetchone()
+        primary = entity.column(entity.key[0])
+        text = prepared(("dataverse current", entity.table), lambda: select(exp.EQ(this=column_ref(primary), expression=placeholder(primary))))
+        return cur.execute(text, [parameter(primary, _primary_key(key[None].value))]).fetchone()
 
     @staticmethod
     def _writable(entity: EntitySet, name: str) -> str:
@@ -181,18 +188,15 @@ class DataverseWrites:
             raise BadRequest(f"Invalid navigation property '{navigation}' was found in entity '{entity.type_name}'.", code="0x80060888")
         return lookup
 
-    def _stamp(self, cur: Cursor, values: dict) -> None:
-        """Every write: a new modifiedon and a new version (the row's ETag)."""
+    def _stamp(self, values: dict) -> None:
+        """Every write: a new modifiedon; the statement itself takes the new version (the row's ETag) from the sequence."""
+        values.pop("versionnumber", None)
         values["modifiedon"] = self.clock().replace(microsecond=0)
-        values["versionnumber"] = Store.next_value(cur, VERSION_SEQUENCE)
 
     def _check_alternate_keys(self, cur: Cursor, entity: EntitySet, row_id: str, values: dict) -> None:
-        for key in entity.alternate_keys:
-            if not all(values.get(name) for name in key):
-                continue
-            same = exp.and_(*(exp.EQ(this=exp.Lower(this=column_ref(entity.column(n))), expression=exp.Lower(this=exp.Literal.string(values[n]))) for n in key))
-            other = exp.NEQ(this=column_ref(entity.column(entity.key[0])), expression=literal(entity.column(entity.key[0]), row_id))
-            if _exists(cur, entity, exp.and_(same, other)):
+        for key in _given_keys(entity, values):
+            text = prepared(("dataverse alternate key taken", entity.table, key), lambda key=key: _taken(entity, key))
+            if cur.execute(text, _taken_parameters(entity, key, values, row_id)).fetchone() is not None:
                 names = ", ".join(key)
                 raise PreconditionFailed(f"A record that has the attribute values {names} already exists. The entity key {names} requires that this set of attributes contains unique values.", code="0x80040237")
 
@@ -207,21 +211,32 @@ class DataverseWrites:
             if entity.column(name):
                 values.setdefault(name, fallback)
         rules.before_create(cur, entity, values, self._rules())
-        self._stamp(cur, values)
+        self._stamp(values)
         if entity.column("createdon"):
             values["createdon"] = values["modifiedon"]
-        self._check_alternate_keys(cur, entity, values[entity.key[0]], values)
+        row_id = values[entity.key[0]]
+        self._check_alternate_keys(cur, entity, row_id, values)
         columns = [entity.column(name) for name in values]
-        cur.execute(sql(exp.insert(exp.values([tuple(literal(c, values[c.name]) for c in columns)]),
-                                   exp.to_table(entity.table, quoted=True), columns=[exp.to_identifier(c.name, quoted=True) for c in columns])))
-        rules.after_write(cur, entity, values[entity.key[0]], self._rules())
+        def insert() -> exp.Insert:
+            row = (*(placeholder(c) for c in columns), _next_version())
+            names = [exp.to_identifier(c.name, quoted=True) for c in columns] + [exp.to_identifier("versionnumber", quoted=True)]
+            return exp.insert(exp.values([row]), exp.to_table(entity.table, quoted=True), columns=names)
+        cur.execute(prepared(("dataverse insert", entity.table, tuple(values)), insert), [parameter(c, values[c.name]) for c in columns])
+        rules.after_write(cur, entity, row_id, self._rules())
 
     def _update(self, cur: Cursor, entity: EntitySet, row_id: str, values: dict) -> None:
         rules.before_update(cur, entity, row_id, values, self._rules())
         self._check_alternate_keys(cur, entity, row_id, values)
-        self._stamp(cur, values)
-        assignments = {exp.to_identifier(name, quoted=True): literal(entity.column(name), value) for name, value in values.items()}
-        cur.execute(sql(exp.update(exp.to_table(entity.table, quoted=True), assignments, where=_by_id(entity, row_id))))
+        self._stamp(values)
+        columns = [entity.column(name) for name in values]
+        primary = entity.column(entity.key[0])
+        def update() -> exp.Update:
+            assignments = {exp.to_identifier(c.name, quoted=True): placeholder(c) for c in columns}
+            assignments[exp.to_identifier("versionnumber", quoted=True)] = _next_version()
+            return exp.update(exp.to_table(entity.table, quoted=True), assignments,
+                              where=exp.EQ(this=column_ref(primary), expression=placeholder(primary)))
+        text = prepared(("dataverse update", entity.table, tuple(values)), update)
+        cur.execute(text, [*(parameter(c, values[c.name]) for c in columns), parameter(primary, row_id)])
         rules.after_write(cur, entity, row_id, self._rules())
 
     def _answer(self, entity: EntitySet, request: Request, api_root: str, row_id: str, *, created: bool, entity_id: str) -> Response:
@@ -240,14 +255,39 @@ def _check_if_match(if_match: str | None, version: int) -> None:
         raise PreconditionFailed(_MISMATCH, code="0x80060882")
 
 
+def _given_keys(entity: EntitySet, values: dict) -> tuple[tuple[str, ...], ...]:
+    """The alternate keys whose every column `values` fills: each must stay unique."""
+    return tuple(tuple(key) for key in entity.alternate_keys if all(values.get(name) for name in key))
+
+
+def _taken(entity: EntitySet, key: tuple[str, ...]) -> exp.Select:
+    """Another row with these alternate-key values (case-insensitive); bound by `_taken_parameters`."""
+    primary = entity.column(entity.key[0])
+    same = [exp.EQ(this=exp.Lower(this=column_ref(entity.column(n))), expression=exp.Lower(this=exp.Placeholder())) for n in key]
+    other = exp.NEQ(this=column_ref(primary), expression=placeholder(primary))
+    return exp.select(exp.Literal.number(1)).from_(exp.to_table(entity.table, quoted=True)).where(exp.and_(*same, other)).limit(1)
+
+
+def _taken_parameters(entity: EntitySet, key: tuple[str, ...], values: dict, row_id: str) -> list[object]:
+    return [*(str(values[n]) for n in key), parameter(entity.column(entity.key[0]), row_id)]
+
+
+def _next_version() -> exp.Expression:
+    return exp.func("nextval", exp.Literal.string(VERSION_SEQUENCE))
+
+
+def _primary_key(value: str) -> str:
+    """A primary-key value from a URL, refused as `key_condition` refuses it."""
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise BadRequest(f"Bad Request - Error in query syntax. '{value}' is not a valid key.", code="0x80060888") from None
+    return value
+
+
 def _by_id(entity: EntitySet, row_id: str) -> exp.Expression:
     key = entity.column(entity.key[0])
     return exp.EQ(this=column_ref(key), expression=literal(key, row_id))
-
-
-def _exists(cur: Cursor, entity: EntitySet, where: exp.Expression) -> bool:
-    query = exp.select(exp.Literal.number(1)).from_(exp.to_table(entity.table, quoted=True)).where(where).limit(1)
-    return cur.execute(sql(query)).fetchone() is not None
 
 
 def resource_key(segment: str, entity_sets: dict[str, EntitySet]) -> tuple[EntitySet, dict[str | None, KeyValue]] | None:

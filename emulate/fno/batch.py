@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from emulate.errors import MethodNotAllowed
 from emulate.odata.batch import (
-    Answer, ChangeSet, ChangeSetResponse, Operation, PartResponse, check_structure, format_batch, inner_request,
-    parse_batch, run_change_set,
+    Answer, ChangeSet, ChangeSetResponse, Item, Operation, PartResponse, check_structure, format_batch, inner_request,
+    parse_batch, run_change_set, run_items,
 )
 from emulate.server import Request, Response
 from emulate.store import Store
@@ -32,17 +32,18 @@ class FnoBatch:
         items = parse_batch(request.headers.get("Content-Type"), request.body)
         check_structure(items, self.max_operations,
                         f"The number of operations in a batch cannot exceed {self.max_operations}.")
-        answers: list[Answer] = []
-        for item in items:
+
+        def answer(item: Item) -> tuple[Answer, bool]:
             if isinstance(item, ChangeSet):
                 done, failed = run_change_set(self.store, item, lambda op, refs: self._answer(op, refs, request, service_root))
                 if failed:
                     failed.response.status = 500
-                    done = [failed]
-                answers.append(ChangeSetResponse(done))
-            else:
-                answers.append(PartResponse(self._answer(item, {}, request, service_root), item.content_id))
-        return format_batch(answers)
+                    return ChangeSetResponse([failed]), True
+                return ChangeSetResponse(done), False
+            part = PartResponse(self._answer(item, {}, request, service_root), item.content_id)
+            return part, part.response.status >= 400
+
+        return format_batch(run_items(self.store, items, answer, stop_on_failure=False)[0])
 
     def _answer(self, operation: Operation, references: dict[str, str], outer: Request, service_root: str) -> Response:
         return self.respond(inner_request(operation, outer, service_root, references))

@@ -11,10 +11,10 @@ from emulate.catalog import DEFAULT_COMPANY, FNO_ENTITY_SETS
 from emulate.errors import BadRequest, NotFound
 from emulate.odata.filter import FilterRules, parse_filter
 from emulate.odata.keys import KeyValue
-from emulate.odata.query import (Navigation, cacheable, cached_page, column_fields, column_ref, context_suffix, count_select,
-                                 expansion_field, page_body, page_json, page_select, parse_count, parse_expand, parse_orderby, parse_select,
-                                 picked_rows, row_texts, wants_count)
-from emulate.read_ahead import ReadAhead
+from emulate.odata.query import (Navigation, PageQueries, cacheable, cached_page, column_fields, column_ref, context_suffix,
+                                 count_select, expansion_field, page_body, page_json, page_select, parse_count, parse_expand,
+                                 parse_orderby, parse_select, wants_count)
+from emulate.read_ahead import AHEAD, ReadAhead
 from emulate.schema import Column, EntitySet
 from emulate.server import Request, Response
 from emulate.store import Store, literal, sql
@@ -121,15 +121,19 @@ def get_collection(store: Store, entity: EntitySet, request: Request, api_root: 
     top = parse_count("$top", request.param("$top"), RULES)
     size = page_size if top is None else min(top, page_size)
 
+    read_next = None  # the next page, read ahead once this one is ready to send
     if cacheable(entity, fields) and not store.in_transaction:  # a write transaction's rows may yet roll back
         scan = (entity.name, request.param("$select"), request.param("$filter"), request.param("$orderby"), cross_company(request))
-        pick, texts = _cached_page_sql(*scan, size, skip)
+        queries = _page_queries(*scan, size, skip)
         if read_ahead is not None:
             read_ahead.settle(scan, (size, skip))
-        rows, picked = cached_page(store, texts, pick, texts, [], size)
-        fetched = len(picked)
+            if skip == 0 and top is None:  # a scan of server-sized pages, as the next start's warm-up builds them
+                read_ahead.remember((*scan, size))
+        page = cached_page(store, queries, [])
+        rows, fetched = page.rows, page.fetched
         if read_ahead is not None and fetched > size and (top is None or top > size):
-            _read_next_page(read_ahead, store, scan, page_size if top is None else min(top - size, page_size), skip + size)
+            read_next = functools.partial(_read_next_page, read_ahead, store, scan,
+                                          page_size if top is None else min(top - size, page_size), skip + size, AHEAD if top is None else 1)
     else:
         with store.reading() as cur:
             page, fetched, _, _ = cur.execute(sql(page_json(entity, fields, where, order, size, skip))).fetchone()
@@ -143,32 +147,41 @@ def get_collection(store: Store, entity: EntitySet, request: Request, api_root: 
     if fetched > size and (top is None or top > size):
         tail = ',"@odata.nextLink":' + json.dumps(_next_link(request, skip + size, None if top is None else top - size))
     body = page_body(",".join(head) + ',"value":[', rows, "]" + tail + "}")
+    if read_next is not None:
+        read_next()
     return Response(200, body, {"Content-Type": "application/json; charset=utf-8"})
 
 
 @functools.lru_cache(maxsize=512)
-def _cached_page_sql(entity_name: str, select: str | None, filter_text: str | None, orderby: str | None, cross: bool,
-                     size: int, skip: int) -> tuple[str, str]:
-    """(pick, texts) queries of a page of rows without expansions, compiled once per request shape."""
+def _page_queries(entity_name: str, select: str | None, filter_text: str | None, orderby: str | None, cross: bool,
+                  size: int, skip: int) -> PageQueries:
+    """The queries of a page of rows without expansions, once per request shape (each `$skip` is one of its own)."""
     entity = FNO_ENTITY_SETS[entity_name]
     where = _where_of(entity, filter_text, cross)
     order = parse_orderby(orderby, entity, RULES)
-    return sql(picked_rows(entity, where, order, size + 1, skip)), _row_texts_sql(entity_name, select)
+    fields = _row_fields(entity, parse_select(select, entity, RULES))
+    return PageQueries(("fno", entity_name, select, filter_text, orderby, cross, size, skip), entity, fields, where, order, size, skip)
 
 
-@functools.lru_cache(maxsize=512)
-def _row_texts_sql(entity_name: str, select: str | None) -> str:
-    """The texts query of a row shape, shared by every page (each `$skip` is a page shape of its own)."""
-    entity = FNO_ENTITY_SETS[entity_name]
-    return sql(row_texts(entity, _row_fields(entity, parse_select(select, entity, RULES))))
-
-
-def _read_next_page(read_ahead: ReadAhead, store: Store, scan: tuple, size: int, skip: int) -> None:
-    """Build the rows of the page the next link asks for in the background (its queries compiled there too)."""
+def _read_next_page(read_ahead: ReadAhead, store: Store, scan: tuple, size: int, skip: int, ahead: int = 1) -> None:
+    """Build the rows of the page the next link asks for in the background (its queries compiled there too); then,
+    `ahead` pages in all, the page after it (only for next links without `$top`, whose pages all have one size)."""
     def build() -> None:
-        pick, texts = _cached_page_sql(*scan, size, skip)
-        cached_page(store, texts, pick, texts, [], size)
+        if ahead > 1 and cached_page(store, _page_queries(*scan, size, skip), []).fetched > size:
+            _read_next_page(read_ahead, store, scan, size, skip + size, ahead - 1)
     read_ahead.schedule(scan, (size, skip), build)
+
+
+def warm_first_page(read_ahead: ReadAhead, store: Store, first_page: tuple) -> bool:
+    """Have the start-up warm-up build a first page served before (`ReadAhead.first_pages`: the scan and its size)."""
+    *scan, size = first_page
+    scan = tuple(scan)
+
+    def build() -> None:
+        if cached_page(store, _page_queries(*scan, size, 0), []).fetched > size:
+            _read_next_page(read_ahead, store, scan, size, size)  # and the second, as its first page's request would
+    read_ahead.remember(first_page)
+    return read_ahead.warm(scan, (size, 0), build)
 
 
 def get_count(store: Store, entity: EntitySet, request: Request) -> Response:

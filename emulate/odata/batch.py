@@ -3,8 +3,9 @@
 A batch body is `multipart/mixed`; each part is either one request (`application/http`,
 `Content-Transfer-Encoding: binary`) or a change set (a nested `multipart/mixed`). Inner
 requests are answered by the service's own request handler, so authentication, rules
-hooks and error envelopes are those of a single request. A change set runs inside one
-store transaction: the first failing request rolls back every write before it.
+hooks and error envelopes are those of a single request. A change set is all or nothing:
+the first failing request rolls back every write of its change set (`run_items` runs
+consecutive write items in one store transaction and replays the ones before a failure).
 `$n` (Content-ID) references are resolved inside their change set (OData 4.0 11.7.3.1).
 """
 
@@ -263,6 +264,68 @@ def run_change_set(store: Store, change_set: ChangeSet,
                     references[operation.content_id] = entity_url
     except _ChangeSetFailed as failed:
         return [], failed.part
+    return done, None
+
+
+class _Rollback(Exception):
+    """Raised inside a transaction to roll back every write of it."""
+
+
+def run_items(store: Store, items: list[Item], answer: Callable[[Item], tuple[Answer, bool]],
+              stop_on_failure: bool) -> tuple[list[Answer], bool]:
+    """Answer `items` in order: (answers, whether one failed); with `stop_on_failure` up to the first failure.
+
+    `answer` answers one item (a change set through `run_change_set`) and says whether it failed.
+    Consecutive write items share one transaction (a commit per change set was most of a write's
+    cost). When one fails, that transaction rolls back, the items before it run again in one
+    transaction that commits, and the failed item's answer stands: so every change set still
+    commits all or nothing, and each item sees exactly what the items before it left. Requests
+    that only read (GET outside a change set) run outside any write transaction, as alone.
+    """
+    answers: list[Answer] = []
+    position, any_failed = 0, False
+    while position < len(items):
+        if _reads_only(items[position]) or store.in_transaction:
+            part, failed = answer(items[position])
+            done, failure = ([], part) if failed else ([part], None)
+        else:
+            end = position
+            while end < len(items) and not _reads_only(items[end]):
+                end += 1
+            done, failure = _run_writes(store, items[position:end], answer)
+        answers += done
+        position += len(done)
+        if failure is not None:
+            answers.append(failure)
+            position, any_failed = position + 1, True
+            if stop_on_failure:
+                return answers, True
+    return answers, any_failed
+
+
+def _reads_only(item: Item) -> bool:
+    return isinstance(item, Operation) and item.method in ("GET", "HEAD")
+
+
+def _run_writes(store: Store, items: list[Item], answer: Callable[[Item], tuple[Answer, bool]]) -> tuple[list[Answer], Answer | None]:
+    """(answers of the items committed, the failed item's answer or None): all items in one transaction
+    up to the first failure; the failure rolls it back and the items before it run again and commit."""
+    done: list[Answer] = []
+    failure: tuple[int, Answer] | None = None
+    try:
+        with store.writing():
+            for index, item in enumerate(items):
+                part, failed = answer(item)
+                if failed:
+                    failure = (index, part)
+                    raise _Rollback
+                done.append(part)
+    except _Rollback:
+        index, part = failure
+        if index == 0:
+            return [], part
+        again, other = _run_writes(store, items[:index], answer)
+        return again, other or part  # `other`: an item before failed this time; the caller goes on after it
     return done, None
 
 

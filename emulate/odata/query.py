@@ -1,22 +1,25 @@
 """`$select`, `$orderby`, `$top`/`$skip`, `$expand` parsing, and the SQL that serves a page as JSON.
 
-Each row is serialized to JSON inside DuckDB (`json_object`). A page of plain rows is picked
-first (identities and versions only) and joined from the tenant's row-text cache, whose
-missing or outdated texts one more query builds (emulate/json_cache.py); a page whose rows
-read other rows (annotations, `$expand`) is built whole by one query. Either way JSON is
-built for the page's rows alone, so a page costs the same deep into a large table.
+Each row is serialized to JSON inside DuckDB (`json_object`). A page of plain rows comes
+from the tenant's row-text cache (emulate/json_cache.py): a page never built before is built
+whole by one query (pick and texts, each row with its identity and version) and cached; a
+page built before is picked first (identities and versions only) and one more query builds
+the texts it lacks (rows written since). A page whose rows read other rows (annotations,
+`$expand`) is built whole by one query. Either way JSON is built for the page's rows alone,
+so a page costs the same deep into a large table.
 """
 
+import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from sqlglot import exp
 
-from emulate.json_cache import SEPARATOR, Picked, split_texts
+from emulate.json_cache import SEPARATOR, Page, split_texts
 from emulate.odata.filter import FilterRules
 from emulate.schema import DUCKDB_TYPES, Column, EntitySet
-from emulate.store import Store
+from emulate.store import Store, sql
 
 Order = list[tuple[Column, bool]]  # (column, descending)
 Field = tuple[str, exp.Expression]  # a JSON member: name and SQL value
@@ -286,6 +289,14 @@ def picked_rows(entity: EntitySet, where: exp.Expression | None, order: Order, l
     return picked.offset(offset) if offset else picked
 
 
+def page_rows(entity: EntitySet, fields: list[Field], where: exp.Expression | None, order: Order, limit: int | None,
+              offset: int = 0) -> exp.Select:
+    """(identity, version, JSON text as bytes) of a page's rows, in page order: `picked_rows` and `row_texts` in one query."""
+    picked, terms = _picked(entity, where, order, limit, offset)
+    text = exp.Anonymous(this="encode", expressions=[exp.cast(json_object(fields), "VARCHAR")])
+    return _joined(entity, picked, row_identity(entity), column_ref(row_version(entity)), text).order_by(*_page_sort(terms))
+
+
 def row_texts(entity: EntitySet, fields: list[Field]) -> exp.Select:
     """The JSON texts of the rows whose identities are the one parameter (a list), in its order, newline-joined."""
     identity = _identity_column(entity)
@@ -304,16 +315,56 @@ def row_texts(entity: EntitySet, fields: list[Field]) -> exp.Select:
               on=exp.EQ(this=column_ref(identity, ROW), expression=exp.column("_p2c_id", table=wanted, quoted=True)))
 
 
-def cached_page(store: Store, shape_key: object, pick_sql: str, texts_sql: str, parameters: list,
-                size: int) -> tuple[list[bytes], Picked]:
-    """(the first `size` picked rows' JSON texts, every picked row) from the store's row-text cache.
+class PageQueries:
+    """The queries of one page of plain rows (one more row picked, to tell whether another follows), each compiled
+    when first needed, and the keys the row-text cache files them under: `key` names the page among the service's
+    request shapes (with the query parameters, one page), `shape_key` the row shape (the table and the members)."""
 
-    The pick and the texts it lacks are read in one read transaction, so texts and versions agree.
+    def __init__(self, key: Hashable, entity: EntitySet, fields: list[Field], where: exp.Expression | None, order: Order,
+                 size: int, offset: int) -> None:
+        self.key, self.entity, self.fields, self.where, self.order, self.size, self.offset = key, entity, fields, where, order, size, offset
+        self.shape_key = (entity.table, tuple(name for name, _ in fields))
+
+    @functools.cached_property
+    def pick(self) -> str:
+        return sql(picked_rows(self.entity, self.where, self.order, self.size + 1, self.offset))
+
+    @functools.cached_property
+    def texts(self) -> str:
+        return sql(row_texts(self.entity, self.fields))
+
+    @functools.cached_property
+    def rows(self) -> str:
+        return sql(page_rows(self.entity, self.fields, self.where, self.order, self.size + 1, self.offset))
+
+
+def cached_page(store: Store, queries: PageQueries, parameters: list) -> Page:
+    """A page from the store's row-text cache.
+
+    Served before and no write committed since: the page as served. A page built before: the
+    pick, then the texts it lacks, in one read transaction (texts and versions agree). A page
+    never built: the pick and texts in one query (`page_rows`).
     """
-    with store.snapshot() as cur:
-        picked = cur.execute(pick_sql, parameters).fetchall()
-        rows = store.row_texts.page(shape_key, picked[:size], lambda ids: split_texts(cur.execute(texts_sql, [ids]).fetchone()[0]))
-    return rows, picked
+    cache, shape_key, size = store.row_texts, queries.shape_key, queries.size
+    page_key, generation = (queries.key, *parameters), store.generation  # the generation before reading
+    page = cache.served(shape_key, page_key, generation)
+    if page is not None:
+        return page
+    if not cache.built(page_key):
+        with store.reading() as cur:
+            found = cur.execute(queries.rows, parameters).fetchall()
+        picked = [(row_id, version) for row_id, version, _ in found]
+        rows = [text for _, _, text in found[:size]]
+        cache.put(shape_key, picked[:size], rows)
+    else:
+        with store.snapshot() as cur:
+            picked = cur.execute(queries.pick, parameters).fetchall()
+            rows = cache.page(shape_key, picked[:size], lambda ids: split_texts(cur.execute(queries.texts, [ids]).fetchone()[0]))
+    cache.note_built(page_key)
+    more = len(picked) > size
+    page = Page(rows, len(picked), picked[0][0] if more else None, picked[size - 1][0] if more else None)
+    cache.keep_served(shape_key, page_key, generation, page)
+    return page
 
 
 def page_body(head: str, rows: list[bytes], tail: str) -> bytes:

@@ -2,7 +2,14 @@
     flow="accounts",
     description="Sales accounts as F&O customers (spec/p2c-mappings.md section 2).",
     target={"system": "fno", "entity": "CustomersV2", "key": ["dataAreaId", "CustomerAccount"]},
+    checks=[
+        {"not_null": ["OrganizationName", "CustomerGroupId", "LanguageId"]},
+        {"accepted_values": {"column": "PartyType", "values": ["Organization"]}},
+        {"accepted_values": {"column": "IsExternallyMaintained", "values": ["Yes"]}},
+    ],
 ) }}
+-- Accounts with the statecode of var accounts_statecode (models/project.toml); contacts that are
+-- active customers come from customers_from_contacts (keys CON-…, never ACC-…).
 -- F&O keeps blanks as '' and 0, never null, so every field is coalesced to what F&O stores.
 -- PartyNumber is not sent: F&O assigns it on insert (spec/decisions.md 4).
 select
@@ -10,10 +17,11 @@ select
     a.accountnumber                                            as CustomerAccount,
     coalesce(a.name, '')                                       as OrganizationName,
     'Organization'                                             as PartyType,
-    '10'                                                       as CustomerGroupId,
-    '1'                                                        as SiteId,
-    '13'                                                       as WarehouseId,
-    'en-us'                                                    as LanguageId,
+    -- template defaults: models/seeds/customer_defaults.csv (one row per F&O field)
+    {{ value_map('customer_defaults', "'CustomerGroupId'") }}  as CustomerGroupId,
+    {{ value_map('customer_defaults', "'SiteId'") }}           as SiteId,
+    {{ value_map('customer_defaults', "'WarehouseId'") }}      as WarehouseId,
+    {{ value_map('customer_defaults', "'LanguageId'") }}       as LanguageId,
     'Yes'                                                      as IsExternallyMaintained,
     coalesce(c.isocurrencycode, '')                            as SalesCurrencyCode,
     coalesce(a.address1_line1, '')                             as AddressStreet,

@@ -55,3 +55,35 @@ def test_a_refused_token_is_one_clear_line_without_the_secret():
         client.get("https://org.example/api")
     assert str(caught.value) == ("token authority refused a token for https://org.example: "
                                  "invalid_client: AADSTS7000215: Invalid client secret provided.")
+
+
+def test_an_expired_token_over_https_is_refreshed_once_and_the_read_goes_on(tmp_path):
+    """The service (not msal) decides the cached token has expired: one fresh token, and the extract completes.
+    (A token refused twice ends as one line: test_retry.py::test_a_token_the_service_refuses_twice_ends_in_one_auth_line.)"""
+    import time
+
+    import duckdb
+
+    from emulate.tenant import EmulatedTenant
+    from extract.auth import build_msal_app
+    from extract.http import make_client, send
+    from extract.profile import PROJECT_DIR
+    from extract.registry import load_project_registry
+    from extract.run import extract_entity
+
+    accounts = load_project_registry(PROJECT_DIR / "models")[("sales", "accounts")]
+    with EmulatedTenant.start(tmp_path / "tenant", seed=2, token_lifetime_s=1) as tenant:
+        app = build_msal_app(tenant.authority_url, tenant.client_id, tenant.client_secret, tenant.ca_file)
+        auth = MsalAuth(app, tenant.sales_url)
+        tokens, issued = [], auth.token
+        auth.token = lambda: tokens.append(issued()) or tokens[-1]
+        with make_client(tenant.sales_url, auth, ca_file=tenant.ca_file) as client, duckdb.connect() as con:
+            send(client, "GET", "/api/data/v9.2/WhoAmI", what="whoami")
+            for entry in app.token_cache.search(app.token_cache.CredentialType.ACCESS_TOKEN):
+                entry["expires_on"] = str(int(time.time()) + 3600)  # msal keeps serving it; the service will not
+            time.sleep(2.1)
+            summary = extract_entity(con, client, accounts, run_id=1, companies=[])
+            assert summary.received == len(tenant.sales.rows("accounts")) and summary.requests == 1
+    first, stale, fresh = tokens[:3]
+    assert first == stale != fresh  # the cached token was sent, refused, dropped, and replaced once
+    assert client.stats.requests == 2 and client.stats.retries == 0  # the refresh happens inside one send

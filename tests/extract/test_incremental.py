@@ -195,7 +195,7 @@ def cli_json(cli, *args):
 
 def test_cli_extract_then_delta_then_full_refresh_and_select(cli, tenant, profile, tmp_path):
     first = cli_json(cli, "extract", "--profile", str(profile))
-    assert set(first) == {"sales.accounts", "sales.transactioncurrencies", "fno.CustomersV2"}
+    assert {"sales.accounts", "sales.transactioncurrencies", "fno.CustomersV2"} <= set(first)
     assert {e: s["read"] for e, s in first.items()} == dict.fromkeys(first, "full")
 
     quiet = cli_json(cli, "extract", "--profile", str(profile))
@@ -206,7 +206,7 @@ def test_cli_extract_then_delta_then_full_refresh_and_select(cli, tenant, profil
     assert list(refreshed) == ["sales.accounts"]
     assert (refreshed["sales.accounts"]["read"], refreshed["sales.accounts"]["full_reread_reason"]) == ("full", "--full-refresh")
     with duckdb.connect(str(tmp_path / "staging.duckdb"), read_only=True) as con:
-        assert con.execute("select entity, run_id from p2c_meta.sync_state").fetchall() == [("sales.accounts", 3)]
+        assert con.execute("select run_id from p2c_meta.sync_state where entity = 'sales.accounts'").fetchall() == [(3,)]
 
     by_model = cli_json(cli, "extract", "--profile", str(profile), "--select", "stg_sales__transactioncurrencies")
     assert list(by_model) == ["sales.transactioncurrencies"]

@@ -8,8 +8,10 @@ import httpx
 import pytest
 
 from extract.errors import PageError
+from extract.land import HASH_FORMAT, split_page
 from extract.registry import Entity
 from extract.run import extract_entity
+from extract.sql import row_hash
 
 ACCOUNTS = Entity("sales", "accounts", ("accountid",), (("accountid", "VARCHAR"), ("name", "VARCHAR"), ("creditlimit", "DECIMAL(19,4)")))
 
@@ -56,7 +58,7 @@ def test_every_page_is_landed_once_with_run_metadata(con):
     assert str(calls[1].url) == "https://org.example/api/data/v9.2/accounts?page=1"  # followed verbatim
     assert [r[:2] for r in raw(con)] == [("a", "A"), ("b", None)]
     run_id, extracted_at, hash_ = con.execute("select _p2c_run_id, _p2c_extracted_at, _p2c_hash from raw_sales.accounts limit 1").fetchone()
-    assert run_id == 1 and isinstance(extracted_at, datetime) and len(hash_) == 32
+    assert run_id == 1 and isinstance(extracted_at, datetime) and len(hash_) == 16
 
 
 def test_rerun_detects_changes_deletes_and_keeps_history(con):
@@ -91,3 +93,58 @@ def test_a_repeating_next_link_stops_with_a_clear_error(con):
     client = httpx.Client(base_url="https://org.example", transport=httpx.MockTransport(handler))
     with pytest.raises(PageError, match="repeated a nextLink"):
         extract_entity(con, client, ACCOUNTS, run_id=1, companies=[])
+
+
+def test_a_key_on_two_pages_lands_once_as_its_later_version(con):
+    pages = [[{"accountid": "a", "name": "first", "creditlimit": 1}, {"accountid": "b", "name": "B", "creditlimit": 2}],
+             [{"accountid": "c", "name": "C", "creditlimit": 3}], [{"accountid": "a", "name": "second", "creditlimit": 1}]]
+    summary, _ = land(con, pages)
+    assert (summary.received, summary.new) == (3, 3)
+    assert [r[:2] for r in raw(con)] == [("a", "second"), ("b", "B"), ("c", "C")]
+
+
+def test_a_page_is_cut_into_its_rows_and_its_envelope_even_with_brackets_in_its_links():
+    body = (b'{"@odata.context": "https://x/$metadata#accounts(name)", "value" : [{"name": "a]b"}, {"name": "[]"}],'
+            b' "@odata.nextLink": "https://x/accounts?$skiptoken=%5B]1]", "@odata.count": 2}')
+    rows, envelope = split_page(body)
+    assert json.loads(bytes(rows)) == [{"name": "a]b"}, {"name": "[]"}]
+    assert envelope == {"@odata.context": "https://x/$metadata#accounts(name)", "value": [],
+                        "@odata.nextLink": "https://x/accounts?$skiptoken=%5B]1]", "@odata.count": 2}
+    for bad in (b'{"value": [ {"accountid": ', b'[{"accountid": "a"}]', b'{"rows": []}', b'{"value": []} trailing'):
+        with pytest.raises(ValueError):
+            split_page(bad)
+
+
+def test_hashes_made_by_an_older_p2c_are_recomputed_once_not_reported_as_changes(con):
+    rows = [{"accountid": "a", "name": "A", "creditlimit": 1}, {"accountid": "b", "name": None, "creditlimit": 2.5}]
+    land(con, [rows])
+    current = con.execute("select accountid, _p2c_hash from raw_sales.accounts order by 1").fetchall()
+    # what p2c stored before: md5 of the row as JSON, and no record of the hash format
+    con.execute("update raw_sales.accounts set _p2c_hash = md5(to_json({'accountid': accountid, 'name': name}))")
+    con.execute("delete from p2c_meta.raw_hash")
+    summary, _ = land(con, [rows + [{"accountid": "c", "name": "C", "creditlimit": 3}]], run_id=2)
+    assert (summary.new, summary.changed, summary.deleted) == (1, 0, 0)
+    assert con.execute("select accountid, _p2c_hash from raw_sales.accounts where accountid <> 'c' order by 1").fetchall() == current
+    assert con.execute("select format from p2c_meta.raw_hash").fetchall() == [(HASH_FORMAT,)]
+    history = con.execute("select accountid, _p2c_valid_from_run from raw_sales.accounts__history order by 1").fetchall()
+    assert history == [("a", 1), ("b", 1), ("c", 2)]  # no new version for the rows whose hash was only re-made
+    con.execute("update raw_sales.accounts set _p2c_hash = 'stale' where accountid = 'a'")  # same format: trusted as stored
+    summary, _ = land(con, [rows], run_id=3)
+    assert (summary.new, summary.changed, summary.deleted) == (0, 1, 1)
+
+
+def test_the_row_hash_is_reproducible_from_the_raw_columns(con):
+    land(con, [[{"accountid": "a", "name": "A", "creditlimit": 1}, {"accountid": "b", "name": None, "creditlimit": None}]])
+    recomputed = row_hash(ACCOUNTS.column_names)
+    assert con.execute(f"select count(*) from raw_sales.accounts where _p2c_hash = {recomputed}").fetchone()[0] == 2
+    assert con.execute("select count(distinct _p2c_hash) from raw_sales.accounts").fetchone()[0] == 2
+
+
+def test_a_type_change_on_a_first_load_leaves_raw_empty_and_names_the_page(con):
+    pages = [[{"accountid": "a", "name": "A", "creditlimit": 1}], [{"accountid": "b", "name": "B", "creditlimit": "lots"}]]
+    with pytest.raises(PageError, match=r"^sales\.accounts: page 2 could not be read: .*lots") as failed:
+        land(con, pages)
+    assert "p2c-spool" not in str(failed.value)  # the page file's path is not shown
+    assert raw(con) == []
+    assert con.execute("select count(*) from raw_sales.accounts__history").fetchone() == (0,)
+    assert con.execute("select count(*) from p2c_meta.raw_hash").fetchone() == (0,)

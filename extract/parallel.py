@@ -1,0 +1,74 @@
+"""How many requests p2c keeps in flight per service, and the gate that holds the rest back.
+
+Both services allow 52 concurrent requests per user (protocols.md 1.8, 2.6); Dataverse also
+recommends a degree of parallelism in every answer's ``x-ms-dop-hint``. A service's gate
+admits one request until the service has answered, then ``min(max_requests, 52, latest
+hint)`` at a time, re-read before each one: the extractor ramps up to the hint.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from extract.retry import RetryStats
+
+SERVICE_CONCURRENCY_LIMIT = 52  # concurrent requests per user, both services (protocols.md 1.8, 2.6)
+
+
+@dataclass(frozen=True)
+class Parallelism:
+    """``max_requests`` per service (capped at the service limit); ``split_fno`` reads large F&O
+    entities as concurrent key-ordered ranges (``$skip``/``$top``) instead of one chain of pages."""
+
+    max_requests: int = 8
+    split_fno: bool = True
+
+    def __post_init__(self) -> None:
+        if self.max_requests < 1:
+            raise ValueError("At least one request at a time is needed.")
+
+    @property
+    def workers(self) -> int:
+        return min(self.max_requests, SERVICE_CONCURRENCY_LIMIT)
+
+
+class Gate:
+    """Admits at most ``limit()`` holders at once; the limit may change while others wait."""
+
+    def __init__(self, limit: Callable[[], int]) -> None:
+        self._limit = limit
+        self._cond = threading.Condition()
+        self._busy = 0
+        self.peak = 0  # the most holders seen at once (for tests and benchmarks)
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        with self._cond:
+            while self._busy >= max(1, self._limit()):
+                self._cond.wait(0.05)
+            self._busy += 1
+            self.peak = max(self.peak, self._busy)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._busy -= 1
+                self._cond.notify_all()
+
+
+def service_limit(parallelism: Parallelism, stats: RetryStats | None) -> Callable[[], int]:
+    """The gate limit for one service: one request until the service has answered once (its answer
+    may carry a hint), then the configured bound, lowered to the latest ``x-ms-dop-hint`` if any."""
+
+    def limit() -> int:
+        if stats is None:
+            return parallelism.workers
+        counts = stats.snapshot()
+        if counts.dop_hint:
+            return min(parallelism.workers, counts.dop_hint)
+        return parallelism.workers if counts.requests else 1
+
+    return limit
