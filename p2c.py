@@ -156,7 +156,7 @@ def _stage(s: Session, run_id: int, stage: str, work: Callable[[], Any]) -> Any:
 def do_extract(s: Session, run_id: int, *, full_refresh: bool = False, select: Sequence[str] = ()) -> list[dict]:
     def work() -> list[dict]:
         entities = select_entities(s.project.entities_to_extract(), select, _model_needs(s.project))
-        with progress_for(sys.stderr) as progress:  # a bar only when stderr is a terminal
+        with progress_for(sys.stderr, quiet=_quiet) as progress:  # a bar only on a terminal, never with --quiet
             return [e.as_dict() for e in extract(s.con, s.clients, entities, run_id=run_id,
                                                  companies=s.profile.companies, full_refresh=full_refresh,
                                                  parallelism=Parallelism(s.profile.max_parallel), progress=progress)]
@@ -164,7 +164,7 @@ def do_extract(s: Session, run_id: int, *, full_refresh: bool = False, select: S
     summary = _stage(s, run_id, "extract", work)
     for e in summary:
         if e["full_reread_reason"] and e["full_reread_reason"] != "--full-refresh":
-            typer.secho(f"extract  {e['entity']}: read in full: {e['full_reread_reason']}", err=True, fg=typer.colors.YELLOW)
+            _note(f"extract  {e['entity']}: read in full: {e['full_reread_reason']}")
     return summary
 
 
@@ -233,9 +233,9 @@ def do_push(s: Session, run_id: int, plan_id: str | None, progress: Callable[[st
         writers = {"fno": FnoWriter(s.clients["fno"], targets), "sales": DataverseWriter(s.clients["sales"], targets)}
         result = push(s.con, plan, writers, targets, dict(s.project.entities), run_id=run_id,
                       max_operations=batch_size, parallel=parallel,
-                      progress=progress or (lambda line: typer.echo(f"push     {line}", err=True)))
+                      progress=progress or (lambda line: _note(f"push     {line}", warning=False)))
         for conflict in result.conflicts:
-            typer.secho(f"push     conflict {conflict}", err=True, fg=typer.colors.YELLOW)
+            _note(f"push     conflict {conflict}")
         if result.failures:
             raise PushError(f"{len(result.failures)} record(s) not written, first: {result.failures[0]} "
                             "(every outcome is in p2c_meta.push_log; failed records are retried by the next run)")
@@ -627,11 +627,30 @@ def _print(as_json: bool, summary: Any, lines: Callable[[], list[str]]) -> None:
         _echo_lines(lines())
 
 
+def _note(line: str, *, warning: bool = True) -> None:
+    """A progress line or warning on stderr (never on stdout, where --json goes); silent with --quiet."""
+    if not _quiet:
+        typer.secho(line, err=True, fg=typer.colors.YELLOW if warning else None)
+
+
 def _echo_lines(lines: list[str]) -> None:
+    """Summary lines on stdout, coloured by what they report on a terminal (plain when piped)."""
     if _quiet:
         return
     for line in lines:
-        typer.echo(line)
+        typer.secho(line, fg=_colour(line))
+
+
+def _colour(line: str) -> str | None:
+    tokens = line.replace(":", " ").split()
+    words = {w for i, w in enumerate(tokens) if i == 0 or tokens[i - 1] != "0"}  # "0 failed" reports nothing
+    if words & {"failed", "error", "check_failed"}:
+        return typer.colors.RED
+    if words & {"conflict", "skipped", "held", "blocked", "waiting"}:
+        return typer.colors.YELLOW
+    if words & {"insert", "update", "ok"}:
+        return typer.colors.GREEN
+    return None
 
 
 def _extract_line(e: dict) -> str:

@@ -68,6 +68,6 @@ class BarProgress:
         self._bar.update(self._tasks[entity], total=rows, completed=rows)
 
 
-def progress_for(stream: IO[str]) -> BarProgress | NoProgress:
-    """A bar on ``stream`` when it is a terminal, otherwise nothing."""
-    return BarProgress(stream) if stream.isatty() else NoProgress()
+def progress_for(stream: IO[str], *, quiet: bool = False) -> BarProgress | NoProgress:
+    """A bar on ``stream`` when it is a terminal (and not ``quiet``), otherwise nothing."""
+    return BarProgress(stream) if stream.isatty() and not quiet else NoProgress()

@@ -52,3 +52,20 @@ def test_audit_commands_on_a_database_without_runs(scenario):
     assert scenario.json("prune", "--keep-runs", "3", profile=profile)["runs_removed"] == 0
     unknown = scenario.cli("runs", "show", "1", "--profile", str(profile))
     assert unknown.stderr.strip() == "error: run 1: not in p2c_meta.runs (no runs recorded yet)"
+
+
+def test_quiet_silences_the_push_progress_of_a_run(tenant, cli, tmp_path, monkeypatch):
+    from emulate.scenarios import edit_accounts
+    from tests.conftest import SECRET_ENV, write_profile
+    from tests.flows.conftest import flow_models
+
+    monkeypatch.setenv(SECRET_ENV, tenant.client_secret)
+    profile = write_profile(tmp_path / "p.toml", tenant, staging=tmp_path / "s.duckdb",
+                            models=flow_models(tmp_path / "models", "accounts"))
+    quiet = cli("--quiet", "run", "--profile", str(profile), "--json")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+    assert json.loads(quiet.stdout)["targets"]["fno.CustomersV2"]["insert"] > 0  # it pushed, silently
+    edit_accounts(tenant, 3, seed=5)
+    loud = cli("run", "--profile", str(profile), "--json")
+    assert loud.exit_code == 0 and "push     batch 1 sent" not in loud.stdout
+    assert "push     batch" in loud.stderr and json.loads(loud.stdout)["targets"]  # progress on stderr, never stdout
