@@ -30,7 +30,7 @@ from extract.registry import select_entities
 from extract.run import extract
 from extract.runs import new_run_id, record_stage, utcnow
 from load.errors import ConflictError, LoadError, PushError
-from load.plan import Plan, load_plan, make_plan, targets_of
+from load.plan import Plan, load_plan, make_plan, settle, targets_of
 from load.push import push
 from load.replay import replayed
 from load.waves import MAX_WAVES, affected_models, affected_targets, written_entities
@@ -226,7 +226,9 @@ def do_plan(s: Session, run_id: int, only: Sequence[str] | None = None, wave: in
 
 
 def do_push(s: Session, run_id: int, plan_id: str | None, progress: Callable[[str], None] | None = None, *,
-            batch_size: int = 1000, parallel: int = 4) -> dict:
+            batch_size: int = 1000, parallel: int = 4, hold_back: bool = False) -> dict:
+    """Push a stored plan. Records not written raise, unless ``hold_back``: then `p2c run` goes on and
+    reports them when the run ends."""
     def work() -> dict:
         plan = load_plan(s.con, plan_id)
         targets = targets_of(s.project.targets())
@@ -236,12 +238,24 @@ def do_push(s: Session, run_id: int, plan_id: str | None, progress: Callable[[st
                       progress=progress or (lambda line: _note(f"push     {line}", warning=False)))
         for conflict in result.conflicts:
             _note(f"push     conflict {conflict}")
+        summary = {**result.as_dict(), "targets": target_counts({"counts": plan.counts()}, result.as_dict())}
         if result.failures:
-            raise PushError(f"{len(result.failures)} record(s) not written, first: {result.failures[0]} "
-                            "(every outcome is in p2c_meta.push_log; failed records are retried by the next run)")
-        return {**result.as_dict(), "targets": target_counts({"counts": plan.counts()}, result.as_dict())}
+            error = _not_written(result.failures)
+            error.summary = summary
+            raise error
+        return summary
 
-    return _stage(s, run_id, "push", work)
+    try:
+        return _stage(s, run_id, "push", work)  # records not written mark the stage failed in p2c_meta.runs
+    except PushError as exc:
+        if hold_back and hasattr(exc, "summary"):
+            return exc.summary
+        raise
+
+
+def _not_written(failures: list) -> PushError:
+    return PushError(f"{len(failures)} record(s) not written, first: {failures[0]} "
+                     "(every outcome is in p2c_meta.push_log; failed records are retried by the next run)")
 
 
 def plan_as_of(s: Session, run_id: int, show: bool) -> tuple[dict, Plan | None]:
@@ -262,8 +276,8 @@ def run_all(s: Session, *, full_refresh: bool = False) -> dict:
     extracted = do_extract(s, run_id, full_refresh=full_refresh)
     built = do_build(s, run_id, hold_back=True)
     planned = do_plan(s, run_id)
-    pushed = do_push(s, run_id, planned["plan_id"])
-    conflicts = list(pushed["conflicts"])
+    pushed = do_push(s, run_id, planned["plan_id"], hold_back=True)
+    conflicts, failures = list(pushed["conflicts"]), list(pushed["failures"])
     waves = [{"wave": 1, "plan_id": planned["plan_id"], "operations": planned["operations"],
               "targets": target_counts(planned, pushed)}]
     while len(waves) < MAX_WAVES:  # what was just written may let more models converge in this run (load/waves.py)
@@ -271,12 +285,15 @@ def run_all(s: Session, *, full_refresh: bool = False) -> dict:
         models = affected_targets(s.project.models, written)
         if not models:
             break
-        built += do_build(s, run_id, sorted(affected_models(s.project.models, written)), hold_back=True)
+        rebuilt = do_build(s, run_id, sorted(affected_models(s.project.models, written)), hold_back=True)
+        built = list({r["model"]: r for r in built + rebuilt}.values())  # a model's latest build in this run counts
         again = do_plan(s, run_id, only=models, wave=len(waves) + 1)
         if not any(c.get("insert") or c.get("update") for c in again["counts"].values()):
+            settle(s.con, again["plan_id"], run_id)  # nothing to send: a later `p2c push` must not pick it up
             break  # nothing more to write (conflicts held back were reported by the earlier wave)
-        pushed = do_push(s, run_id, again["plan_id"])
+        pushed = do_push(s, run_id, again["plan_id"], hold_back=True)
         conflicts += pushed["conflicts"]
+        failures += pushed["failures"]
         waves.append({"wave": len(waves) + 1, "plan_id": again["plan_id"], "operations": again["operations"],
                       "targets": target_counts(again, pushed)})
     targets: dict[str, dict[str, int]] = {}
@@ -286,7 +303,7 @@ def run_all(s: Session, *, full_refresh: bool = False) -> dict:
             for action, n in counts.items():
                 total[action] = total.get(action, 0) + n
     return {"run_id": run_id, "extract": extracted, "build": built, "plan": planned, "waves": waves, "targets": targets,
-            "conflicts": conflicts}
+            "conflicts": conflicts, "failures": failures}
 
 
 def target_counts(planned: dict, pushed: dict | None) -> dict[str, dict[str, int]]:
@@ -405,9 +422,10 @@ def push_command(
 ) -> None:
     """Apply a stored plan to the targets (an interrupted push of the same plan resumes where it stopped)."""
     with _boundary(), session(profile) as s:
-        summary = do_push(s, new_run_id(s.con), plan_id, batch_size=batch_size, parallel=parallel)
+        run_id = new_run_id(s.con)
+        summary = do_push(s, run_id, plan_id, batch_size=batch_size, parallel=parallel)
         _print(as_json, summary, lambda: _push_lines(summary))
-        _end_of_run({"run_id": summary.get("run_id", "RUN"), "build": [], "conflicts": summary["conflicts"]})
+        _end_of_run({"run_id": run_id, "build": [], "conflicts": summary["conflicts"]})
 
 
 @app.command("run")
@@ -420,9 +438,13 @@ def run_command(profile: ProfileOption = "local", full_refresh: FullRefreshOptio
 
 
 def _end_of_run(summary: dict) -> None:
-    """After the summary is out: models held back (their build or checks failed) make the run end as an
-    error (1) or blocked (3), and conflicts held back as blocked (3), though the rest was pushed."""
+    """After the summary is out, the run's exit code by the worst of what it held back, though the rest was
+    pushed: a model that failed to build (1), records not written (4), failed checks or conflicts (3)."""
     error = _build_failure(summary["build"])
+    if error is not None and exit_codes.exit_code(error) == exit_codes.ERROR:
+        raise error
+    if summary.get("failures"):
+        raise _not_written(summary["failures"])
     if error is not None:
         raise error
     if summary["conflicts"]:

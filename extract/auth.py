@@ -46,8 +46,12 @@ class MsalAuth(httpx.Auth):
     def __init__(self, app: msal.ConfidentialClientApplication, resource: str) -> None:
         self.app = app
         self.resource = resource.rstrip("/")
+        self.origin = _origin(httpx.URL(self.resource))
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if _origin(request.url) != self.origin:  # a link naming another host never gets this service's token
+            yield request
+            return
         request.headers["Authorization"] = f"Bearer {self.token()}"
         response = yield request
         if response.status_code == 401:
@@ -74,3 +78,7 @@ def _reason(exc: Exception) -> str:
         if marker in text:
             return marker.lower()
     return type(exc).__name__
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port

@@ -165,6 +165,8 @@ def make_plan(
         diff_to_table(con, target, remapped(con, target, configs, entities), table(entity.schema, entity.entity_set),
                       doc=docs.get(model.name), unique_key=set(target.key) == set(entity.key))
         con.execute("DROP TABLE IF EXISTS _p2c_desired")
+        if target.id:
+            _refuse_bad_ids(con, model.path, target.id)
         con.execute(
             "INSERT INTO _p2c_plan_rows BY NAME SELECT (SELECT count(*) FROM _p2c_plan_rows) + row_number() OVER (ORDER BY key) AS seq,"
             f" {lit(model.name)} AS model, {lit(target.system)} AS system, {lit(target.entity)} AS entity,"
@@ -178,14 +180,33 @@ def make_plan(
         entity_counts = counts.setdefault(f"{b['system']}.{b['entity']}", {})
         entity_counts[b["action"]] = entity_counts.get(b["action"], 0) + b["count"]
     con.execute("BEGIN TRANSACTION")
-    con.execute("INSERT INTO p2c_meta.plans BY NAME SELECT ? AS plan_id, ? AS run_id, ? AS created_at, ? AS content_hash,"
-                " ? AS counts, ? AS skipped, ? AS breakdown",
-                [plan_id, run_id, created_at, digest, json.dumps(dict(sorted(counts.items()))), json.dumps(skipped),
-                 json.dumps(breakdown)])
-    con.execute("INSERT INTO p2c_meta.plan BY NAME SELECT ? AS plan_id, * FROM _p2c_plan_rows", [plan_id])
+    try:
+        con.execute("INSERT INTO p2c_meta.plans BY NAME SELECT ? AS plan_id, ? AS run_id, ? AS created_at, ? AS content_hash,"
+                    " ? AS counts, ? AS skipped, ? AS breakdown",
+                    [plan_id, run_id, created_at, digest, json.dumps(dict(sorted(counts.items()))), json.dumps(skipped),
+                     json.dumps(breakdown)])
+        con.execute("INSERT INTO p2c_meta.plan BY NAME SELECT ? AS plan_id, * FROM _p2c_plan_rows", [plan_id])
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
     con.execute("COMMIT")
     con.execute("DROP TABLE _p2c_plan_rows")
     return Plan(plan_id, run_id, created_at, (), tuple(skipped), tuple(breakdown))
+
+
+def settle(con: duckdb.DuckDBPyConnection, plan_id: str, run_id: int) -> None:
+    """Mark a plan done without pushing it (a later wave with nothing to write), so `p2c push` never picks it up."""
+    con.execute("UPDATE p2c_meta.plans SET pushed_by_run = ? WHERE plan_id = ?", [run_id, plan_id])
+
+
+def _refuse_bad_ids(con: duckdb.DuckDBPyConnection, path, id_column: str) -> None:
+    """A Sales write addresses its record by id in the URL: an id that is not a GUID stops the plan here."""
+    bad = con.execute(
+        "SELECT key::VARCHAR, target_id FROM _p2c_diff WHERE action IN ('insert', 'update')"
+        " AND TRY_CAST(target_id AS UUID) IS NULL LIMIT 1").fetchone()
+    if bad is not None:
+        raise PlanError(f"{path}: record {bad[0]}: {id_column} {bad[1]!r} is not a GUID "
+                        "(new Sales records take deterministic_id(...) of their natural key)")
 
 
 def _hash_sql() -> str:

@@ -13,6 +13,7 @@ are re-read and those already holding the planned values count as written.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -31,7 +32,7 @@ from load import guardrails
 from load.config import Target
 from load.diff import same
 from load.errors import PushError, StalePlanError
-from load.plan import Plan, PlanItem, ensure_plan_tables, json_value
+from load.plan import Plan, PlanItem, ensure_plan_tables, json_value, settle
 from load.writers import BatchWriter, Outcome
 
 MAX_OPERATIONS = 1000  # per $batch: the Dataverse limit (protocols.md 1.6)
@@ -108,7 +109,7 @@ def push(
         batches = _batches([i for i in pending if doc_level[i.doc] == level], max_operations)
         _send(con, plan, batches, writers, targets, entities, run_id, parallel, result, progress)
     result.requests = sum(w.requests_sent for w in writers.values())
-    con.execute("UPDATE p2c_meta.plans SET pushed_by_run = ? WHERE plan_id = ?", [run_id, plan.plan_id])
+    settle(con, plan.plan_id, run_id)
     return result
 
 
@@ -304,10 +305,14 @@ def _applied(item: PlanItem, row: dict | None) -> bool:
     return all(_comparable(row.get(c.field)) == _comparable(c.new) or same(row.get(c.field), c.new) for c in item.operation.changes)
 
 
+_ISO_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)?")
+
+
 def _comparable(value: Any) -> Any:
-    if isinstance(value, str):
+    """A value as both services and the plan can agree on it: UTC timestamps in one form, numbers as floats."""
+    if isinstance(value, str) and _ISO_TIMESTAMP.fullmatch(value):
         text = value.replace("T", " ").removesuffix("Z")
-        return text[:-6] if text.endswith(("+00:00",)) else text
+        return text[:-6] if text.endswith("+00:00") else text
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     return value

@@ -24,6 +24,7 @@ from extract.http import error_detail, send
 from extract.odata import FNO_API, SALES_API, key_literal, key_path
 from load import multipart
 from load.config import Target
+from load.errors import PushError
 from load.plan import PlanItem
 
 _TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?$")
@@ -160,11 +161,11 @@ class DataverseWriter(BatchWriter):
         for name, value in body.items():
             if name in binds:
                 navigation, entity_set = binds[name].for_row(item.notes)
-                payload[f"{navigation}@odata.bind"] = None if value is None else f"/{entity_set}({value})"
+                payload[f"{navigation}@odata.bind"] = None if value is None else f"/{entity_set}({_bound_guid(op, name, value)})"
             else:
                 payload[name] = _wire(value)
         headers = [("If-Match", item.etag or "*")] if op.action == "update" else []
-        return multipart.Request("PATCH", self.url(f"{op.entity}({op.target_id})"), payload, tuple(headers), str(item.seq))
+        return multipart.Request("PATCH", self.url(f"{op.entity}({_guid(op.target_id)})"), payload, tuple(headers), str(item.seq))
 
     def read_request(self, items: Sequence[PlanItem]) -> multipart.Request:
         id_column = self.targets[items[0].model].id
@@ -219,6 +220,14 @@ BATCH_TIMEOUT = httpx.Timeout(60.0, read=600.0)  # a batch of 1,000 writes may t
 def _guid(value: Any) -> str:
     """A GUID literal for a Dataverse filter; anything else is refused rather than spliced into the URL."""
     return str(uuid.UUID(str(value)))
+
+
+def _bound_guid(op: Any, column: str, value: Any) -> str:
+    """A lookup's GUID for ``@odata.bind``; anything else is one clear error naming the record and column."""
+    try:
+        return _guid(value)
+    except ValueError:
+        raise PushError(f"{op.entity} {'/'.join(str(v) for _, v in op.key)}: {column} = {value!r} is not a GUID") from None
 
 
 def _wire(value: Any) -> Any:

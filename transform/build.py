@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 import duckdb
 
@@ -95,9 +96,10 @@ def _since(started: float) -> float:
 def record_builds(con: duckdb.DuckDBPyConnection, run_id: int, results: Iterable[ModelResult]) -> None:
     """Keep each model's build outcome, so planning can refuse models whose last build failed."""
     _ensure_builds_table(con)
+    built_at = datetime.now(timezone.utc).replace(tzinfo=None)  # a run's later wave rebuilds under the same run id
     con.executemany(
-        "INSERT INTO p2c_meta.model_builds VALUES (?, ?, ?, ?, ?, ?)",
-        [[run_id, r.model, r.status, r.rows, r.seconds, r.message] for r in results],
+        "INSERT INTO p2c_meta.model_builds (run_id, model, status, rows, seconds, message, built_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [[run_id, r.model, r.status, r.rows, r.seconds, r.message, built_at] for r in results],
     )
     record_checks(con, run_id, [c for r in results for c in r.checks])
 
@@ -110,7 +112,7 @@ def unbuildable(con: duckdb.DuckDBPyConnection, models: Iterable[str]) -> dict[s
         model: (status, message)
         for model, status, message in con.execute(
             "SELECT model, status, message FROM p2c_meta.model_builds "
-            "QUALIFY row_number() OVER (PARTITION BY model ORDER BY run_id DESC) = 1"
+            "QUALIFY row_number() OVER (PARTITION BY model ORDER BY run_id DESC, built_at DESC NULLS LAST) = 1"
         ).fetchall()
     }
     checks = failed_checks(con)
@@ -130,3 +132,4 @@ def _ensure_builds_table(con: duckdb.DuckDBPyConnection) -> None:
         "CREATE TABLE IF NOT EXISTS p2c_meta.model_builds ("
         " run_id BIGINT, model VARCHAR, status VARCHAR, rows BIGINT, seconds DOUBLE, message VARCHAR)"
     )
+    con.execute("ALTER TABLE p2c_meta.model_builds ADD COLUMN IF NOT EXISTS built_at TIMESTAMP")

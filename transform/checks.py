@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import datetime, timezone
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -159,20 +160,24 @@ def _jsonable(value: Any) -> Any:
 def record_checks(con: duckdb.DuckDBPyConnection, run_id: int, results: Iterable[CheckResult]) -> None:
     """Keep check outcomes (with up to ten offending rows) in ``p2c_meta.check_results``."""
     ensure_check_table(con)
-    rows = [[run_id, r.model, r.check, r.status, r.failing, json.dumps(r.sample), r.message] for r in results]
+    checked_at = datetime.now(timezone.utc).replace(tzinfo=None)  # one pass, one time: the latest pass wins
+    rows = [[run_id, r.model, r.check, r.status, r.failing, json.dumps(r.sample), r.message, checked_at] for r in results]
     if rows:
-        con.executemany("INSERT INTO p2c_meta.check_results VALUES (?, ?, ?, ?, ?, ?, ?, current_timestamp)", rows)
+        con.executemany("INSERT INTO p2c_meta.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def failed_checks(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, str]]:
-    """Per model, its latest checked run's first failing check message (models whose checks pass are absent)."""
+    """Per model, the first failing check message of its latest check pass (a run's later wave re-checks a
+    model under the same run id, so the pass is found by run and time); models whose checks pass are absent."""
     ensure_check_table(con)
     return {
         model: (run_id, message)
         for model, run_id, message in con.execute(
-            "WITH latest AS (SELECT model, max(run_id) AS run_id FROM p2c_meta.check_results GROUP BY model) "
-            "SELECT c.model, c.run_id, min(c.message) FROM p2c_meta.check_results c JOIN latest USING (model, run_id) "
-            "WHERE c.status <> 'pass' GROUP BY c.model, c.run_id"
+            "WITH passes AS (SELECT model, run_id, checked_at, row_number() OVER ("
+            " PARTITION BY model ORDER BY run_id DESC, checked_at DESC) AS newest"
+            " FROM (SELECT DISTINCT model, run_id, checked_at FROM p2c_meta.check_results)) "
+            "SELECT c.model, c.run_id, min(c.message) FROM p2c_meta.check_results c JOIN passes p USING (model, run_id, checked_at) "
+            "WHERE p.newest = 1 AND c.status <> 'pass' GROUP BY c.model, c.run_id"
         ).fetchall()
     }
 

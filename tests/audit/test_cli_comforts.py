@@ -9,6 +9,7 @@ def test_exit_codes_tell_a_refused_record_from_a_blocked_push(scenario):
     assert scenario.results[1]["exit_code"] == 0
     assert scenario.results[2]["exit_code"] == 4  # F&O refused a record; the next run retries it
     assert "1 record(s) not written" in scenario.results[2]["output"]
+    assert scenario.results[2]["json"]["failures"] and scenario.results[2]["json"]["targets"]  # summary still printed
     assert scenario.results[3]["exit_code"] == 3  # a failing check blocked the push
     assert "check accepted_values(CustomerGroupId) failed" in scenario.results[3]["output"]
     assert scenario.results[4]["exit_code"] == 3  # the retried record landed; the F&O user's edit still holds one back

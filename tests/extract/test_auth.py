@@ -87,3 +87,24 @@ def test_an_expired_token_over_https_is_refreshed_once_and_the_read_goes_on(tmp_
     first, stale, fresh = tokens[:3]
     assert first == stale != fresh  # the cached token was sent, refused, dropped, and replaced once
     assert client.stats.requests == 2 and client.stats.retries == 0  # the refresh happens inside one send
+
+
+def test_a_link_to_another_host_never_carries_the_services_token():
+    """A nextLink naming another origin is requested without the bearer token (it is not the service's)."""
+    class App:
+        def acquire_token_for_client(self, scopes):
+            return {"access_token": "secret-token"}
+
+    seen = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen[str(request.url)] = request.headers.get("Authorization")
+        return httpx.Response(200, json={})
+
+    with httpx.Client(transport=httpx.MockTransport(handler), auth=MsalAuth(App(), "https://org.crm.dynamics.com")) as client:
+        client.get("https://org.crm.dynamics.com/api/data/v9.2/accounts")
+        client.get("https://elsewhere.example/api/data/v9.2/accounts?$skiptoken=1")
+        client.get("https://org.crm.dynamics.com:8443/api/data/v9.2/accounts")
+    assert seen == {"https://org.crm.dynamics.com/api/data/v9.2/accounts": "Bearer secret-token",
+                    "https://elsewhere.example/api/data/v9.2/accounts?$skiptoken=1": None,
+                    "https://org.crm.dynamics.com:8443/api/data/v9.2/accounts": None}

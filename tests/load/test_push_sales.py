@@ -187,3 +187,18 @@ def test_lines_of_a_header_matched_under_another_id_name_the_actual_id(cli, proj
 
     second = json.loads(ok(cli, "run", "--profile", str(project.profile), "--json").stdout)
     assert second["targets"] == {}
+
+
+def test_a_sales_record_whose_id_is_not_a_guid_stops_the_plan_with_one_line(cli, project, tenant):
+    flow = project.models / "flows" / "sales_accounts.sql"
+    flow.write_text(flow.read_text().replace("{{ deterministic_id('accounts', 'a.accountnumber') }}",
+                                             "'id-' || a.accountnumber"))
+    project.seed("sales_accounts", [{"accountnumber": "SA-9", "name": "Nine", "telephone1": "1"}])
+    ok(cli, "extract", "--profile", str(project.profile))
+    ok(cli, "build", "--profile", str(project.profile))
+    result = cli("plan", "--profile", str(project.profile))
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: {flow}: record {{\"accountnumber\":\"SA-9\"}}: accountid 'id-SA-9' is not a GUID "
+        "(new Sales records take deterministic_id(...) of their natural key)"]
+    assert accounts(tenant) == {}

@@ -35,6 +35,8 @@ def test_contact_persons_follow_their_new_parents_in_the_same_run(cli, tenant, t
     stages = run.query("select stage, count(*) from p2c_meta.runs where run_id = ? group by stage", [run_id])
     assert dict(stages)["push"] == 2 and dict(stages)["plan"] >= 2 and dict(stages)["build"] >= 2
     assert run.query("select count(distinct plan_id) from p2c_meta.push_log where run_id = ?", [run_id]) == [(2,)]
+    # every plan the run made is settled (a last wave with nothing to send too): `p2c push` has nothing left to pick
+    assert run.query("select count(*) from p2c_meta.plans where run_id = ? and pushed_by_run is null", [run_id]) == [(0,)]
 
     # read-back also wrote history: each inserted customer's version (party number included) is valid from this run
     assert run.query(

@@ -106,3 +106,20 @@ def test_checking_a_model_never_built_is_an_error_naming_it(tmp_path, con):
     root = make_project(tmp_path, {"staging/stg.sql": "select * from {{ source('sales', 'accounts') }}"})
     [result] = check_models(con, load_project(root, {}))
     assert result.status == "error" and result.message.endswith("stg.sql: not built yet; run `p2c build`")
+
+
+def test_the_latest_check_pass_counts_even_within_one_run():
+    """A run's later wave re-checks a model under the same run id: a failure it clears no longer blocks."""
+    import duckdb
+
+    from transform.checks import CheckResult, failed_checks, record_checks
+
+    con = duckdb.connect()
+    fail = CheckResult("m", "unique(k)", "fail", 1, [{"k": 1}], "m: unique(k) failed")
+    ok = CheckResult("m", "unique(k)", "pass", 0, [], "")
+    record_checks(con, 5, [fail])
+    assert failed_checks(con) == {"m": (5, "m: unique(k) failed")}
+    record_checks(con, 5, [ok])
+    assert failed_checks(con) == {}
+    record_checks(con, 6, [fail])
+    assert failed_checks(con) == {"m": (6, "m: unique(k) failed")}

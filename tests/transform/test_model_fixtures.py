@@ -8,6 +8,7 @@ from transform.fixtures import discover, run_case
 
 MODELS_DIR = PROJECT_DIR / "models"
 CASES = discover(MODELS_DIR / "tests")
+assert CASES, f"no golden fixtures found under {MODELS_DIR / 'tests'}"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
