@@ -358,11 +358,13 @@ def _record_hash_format(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
 
 
 def _rehash_if_needed(con: duckdb.DuckDBPyConnection, entity: Entity, raw: str) -> None:
-    """Raw hashes made under another ``HASH_FORMAT`` (or before it was recorded) are recomputed from
-    the stored columns, so that only real changes differ from what this run computes."""
+    """Hashes made under another ``HASH_FORMAT`` (or before it was recorded) are recomputed from the
+    stored columns, in raw and history alike, so that only real changes differ from what this run
+    computes and a replayed raw state (built from history) hashes as raw does."""
     stored = con.execute(f"SELECT format FROM {HASH_TABLE} WHERE entity = ?", [entity.label]).fetchone()
     if stored is None or stored[0] != HASH_FORMAT:
         con.execute(f"UPDATE {raw} SET _p2c_hash = {row_hash(entity.column_names)}")
+        con.execute(f"UPDATE {history_table(entity)} SET _p2c_hash = {row_hash(entity.column_names)}")
         _record_hash_format(con, entity)
 
 

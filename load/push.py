@@ -3,11 +3,12 @@
 Order of work: guardrails (nothing sent on a breach), then the affected target records are
 re-read and the plan refused if any changed since planning, then batches are sent level by
 level (parents before children), at most ``parallel`` at a time. Each batch is journaled in
-``p2c_meta.push_batches`` before it is sent; its answer, every record's outcome
-(``p2c_meta.push_log``), what was written (``p2c_meta.pushed``) and the records read back
-into the raw tables are stored in one transaction with the batch marked answered. A batch
-left ``sending`` by a killed process is reconciled on the next push of the plan: its records
-are re-read and those already holding the planned values count as written.
+``p2c_meta.push_batches`` before it is sent. The records read back land in the raw tables
+first (extract's own merge, its own transaction); then the answer, every record's outcome
+(``p2c_meta.push_log``) and what was written (``p2c_meta.pushed``) are stored in one
+transaction with the batch marked answered. A batch left ``sending`` by a killed process
+(at any point, including between those two) is reconciled on the next push of the plan: its
+records are re-read and those already holding the planned values count as written.
 """
 
 from __future__ import annotations

@@ -121,6 +121,7 @@ def test_hashes_made_by_an_older_p2c_are_recomputed_once_not_reported_as_changes
     current = con.execute("select accountid, _p2c_hash from raw_sales.accounts order by 1").fetchall()
     # what p2c stored before: md5 of the row as JSON, and no record of the hash format
     con.execute("update raw_sales.accounts set _p2c_hash = md5(to_json({'accountid': accountid, 'name': name}))")
+    con.execute("update raw_sales.accounts__history set _p2c_hash = md5(to_json({'accountid': accountid, 'name': name}))")
     con.execute("delete from p2c_meta.raw_hash")
     summary, _ = land(con, [rows + [{"accountid": "c", "name": "C", "creditlimit": 3}]], run_id=2)
     assert (summary.new, summary.changed, summary.deleted) == (1, 0, 0)
@@ -128,6 +129,8 @@ def test_hashes_made_by_an_older_p2c_are_recomputed_once_not_reported_as_changes
     assert con.execute("select format from p2c_meta.raw_hash").fetchall() == [(HASH_FORMAT,)]
     history = con.execute("select accountid, _p2c_valid_from_run from raw_sales.accounts__history order by 1").fetchall()
     assert history == [("a", 1), ("b", 1), ("c", 2)]  # no new version for the rows whose hash was only re-made
+    assert con.execute("select accountid, _p2c_hash from raw_sales.accounts__history where accountid <> 'c' order by 1"
+                       ).fetchall() == current  # history re-hashed too, so a replay of run 1 hashes as raw does
     con.execute("update raw_sales.accounts set _p2c_hash = 'stale' where accountid = 'a'")  # same format: trusted as stored
     summary, _ = land(con, [rows], run_id=3)
     assert (summary.new, summary.changed, summary.deleted) == (0, 1, 1)
@@ -137,6 +140,9 @@ def test_the_row_hash_is_reproducible_from_the_raw_columns(con):
     land(con, [[{"accountid": "a", "name": "A", "creditlimit": 1}, {"accountid": "b", "name": None, "creditlimit": None}]])
     recomputed = row_hash(ACCOUNTS.column_names)
     assert con.execute(f"select count(*) from raw_sales.accounts where _p2c_hash = {recomputed}").fetchone()[0] == 2
+    # what an auditor types, written out by hand for the registry's columns (not built by the code under test)
+    by_hand = "printf('%016x', hash({" + ", ".join(f"'{n}': \"{n}\"" for n in ACCOUNTS.column_names) + "}))"
+    assert con.execute(f"select count(*) from raw_sales.accounts where _p2c_hash = {by_hand}").fetchone()[0] == 2
     assert con.execute("select count(distinct _p2c_hash) from raw_sales.accounts").fetchone()[0] == 2
 
 
