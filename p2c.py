@@ -41,7 +41,7 @@ from transform.errors import BuildError, ModelError, TransformError
 from transform.lineage import describe as describe_lineage, lineage_of
 from transform.project import Project, load_project
 from transform.report import build_lines, check_lines
-from audit import exit_codes
+from audit import exit_codes, summaries
 from audit.errors import AuditError
 
 app = typer.Typer(
@@ -334,7 +334,7 @@ def extract_command(
     """Read every entity the models need from Sales and F&O into raw_* tables (changes only, where tracked)."""
     with _boundary(), session(profile) as s:
         summary = do_extract(s, new_run_id(s.con), full_refresh=full_refresh, select=select or ())
-        _print(as_json, summary, lambda: [_extract_line(e) for e in summary])
+        _print(as_json, summary, lambda: [summaries.extract_line(e) for e in summary])
 
 
 SelectOption = Annotated[Optional[list[str]], typer.Option(
@@ -408,8 +408,8 @@ def plan_command(
             plan = load_plan(s.con, summary["plan_id"]) if show else None
         summary["targets"] = target_counts(summary, None)
         if plan is not None and as_json:
-            summary["items"] = [_item_json(item) for item in plan.items]
-        _print(as_json, summary, lambda: _plan_lines(summary) + (_change_lines(plan) if plan else []))
+            summary["items"] = [summaries.item_json(item) for item in plan.items]
+        _print(as_json, summary, lambda: summaries.plan_lines(summary) + (summaries.change_lines(plan) if plan else []))
 
 
 @app.command("push")
@@ -424,7 +424,7 @@ def push_command(
     with _boundary(), session(profile) as s:
         run_id = new_run_id(s.con)
         summary = do_push(s, run_id, plan_id, batch_size=batch_size, parallel=parallel)
-        _print(as_json, summary, lambda: _push_lines(summary))
+        _print(as_json, summary, lambda: summaries.push_lines(summary))
         _end_of_run({"run_id": run_id, "build": [], "conflicts": summary["conflicts"]})
 
 
@@ -433,7 +433,7 @@ def run_command(profile: ProfileOption = "local", full_refresh: FullRefreshOptio
     """Extract, build, plan and push in one run."""
     with _boundary(), session(profile) as s:
         summary = run_all(s, full_refresh=full_refresh)
-        _print(as_json, summary, lambda: _run_lines(summary))
+        _print(as_json, summary, lambda: summaries.run_lines(summary))
         _end_of_run(summary)
 
 
@@ -474,18 +474,18 @@ def demo_command(
             with session(str(profile_path), tenant=tenant) as s:
                 typer.echo(f"Emulated tenant: Sales {tenant.sales_url}, F&O {tenant.fno_url} (seed {seed}, scale {scale})")
                 typer.echo("\nRun 1: the first sync of all six flows")
-                _echo_lines(_demo_lines(run_all(s)))
+                _echo_lines(summaries.demo_lines(run_all(s)))
                 for day in range(days):
                     work = business_day(tenant, seed + day)
                     typer.echo("\nA business day in both systems: " + ", ".join(
                         f"{len(done)} {step.replace('_', ' ')}" for step, done in work.items() if isinstance(done, list) and done))
                 typer.echo("\nRun 2: only what the day changed is sent, field by field")
                 second = run_all(s)
-                _echo_lines(_demo_lines(second))
-                updates = [line for wave in second["waves"] for line in _change_lines(load_plan(s.con, wave["plan_id"]), "update")]
+                _echo_lines(summaries.demo_lines(second))
+                updates = [line for wave in second["waves"] for line in summaries.change_lines(load_plan(s.con, wave["plan_id"]), "update")]
                 _echo_lines(["Some of the updates, field by field:", *updates[:12]] if updates else [])
                 typer.echo("\nRun 3: nothing changed, nothing is sent")
-                _echo_lines(_demo_lines(run_all(s)))
+                _echo_lines(summaries.demo_lines(run_all(s)))
                 typer.echo(f"\nStaging database: {s.profile.staging_database}")
                 typer.echo(f"See what a run did: p2c runs show {second['run_id']} --profile {profile_path}")
 
@@ -660,96 +660,7 @@ def _echo_lines(lines: list[str]) -> None:
     if _quiet:
         return
     for line in lines:
-        typer.secho(line, fg=_colour(line))
-
-
-def _colour(line: str) -> str | None:
-    tokens = line.replace(":", " ").split()
-    words = {w for i, w in enumerate(tokens) if i == 0 or tokens[i - 1] != "0"}  # "0 failed" reports nothing
-    if words & {"failed", "error", "check_failed"}:
-        return typer.colors.RED
-    if words & {"conflict", "skipped", "held", "blocked", "waiting"}:
-        return typer.colors.YELLOW
-    if words & {"insert", "update", "ok"}:
-        return typer.colors.GREEN
-    return None
-
-
-def _extract_line(e: dict) -> str:
-    retried = f"  {e['retries']} retried, {e['seconds_throttled']:.1f}s throttled" if e["retries"] else ""
-    return (f"extract  {e['entity']:<34} {e['received']:>7} rows  {e['new']} new  {e['changed']} changed  "
-            f"{e['deleted']} deleted  {e['requests']} requests ({e['read']}){retried}  {e['seconds']:.2f}s")
-
-
-def _plan_lines(planned: dict) -> list[str]:
-    lines = [f"plan     {planned['plan_id']}: {planned['operations']} operation(s)"]
-    if planned.get("as_of") is not None:
-        lines.append(f"plan     replayed: today's models on the raw state at the end of run {planned['as_of']};"
-                     " not stored, cannot be pushed")
-    lines += [f"plan     {entity:<34} " + "  ".join(f"{n} {a}" for a, n in sorted(actions.items()))
-              for entity, actions in planned["counts"].items()]
-    lines += [f"plan       {b['flow'] or '-'}  {b['system']}.{b['entity']}  company {b['company'] or '-'}: {b['count']} {b['action']}"
-              for b in planned.get("breakdown", [])]
-    lines += [f"plan     skipped {reason}" for reason in planned["skipped"]]
-    return lines
-
-
-def _change_lines(plan: Plan, action: str | None = None) -> list[str]:
-    lines = []
-    for item in plan.items:
-        op = item.operation
-        if action is not None and op.action != action:
-            continue
-        notes = "  " + " ".join(f"{k}={v}" for k, v in item.notes.items() if v is not None) if item.notes else ""
-        lines.append(f"  {op.action} {item.system}.{op.entity} {'/'.join(str(v) for _, v in op.key)}{notes}")
-        lines += [f"      {c.field}: {c.old!r} → {c.new!r}" if op.action != "insert" else f"      {c.field} = {c.new!r}"
-                  for c in op.changes]
-        lines += [f"      conflict {c.field}: p2c wrote {c.base!r}, target now {c.actual!r}, model wants {c.desired!r}"
-                  f" → {c.resolution}" for c in op.conflicts]
-    return lines
-
-
-def _item_json(item: Any) -> dict:
-    op = item.operation
-    return {"seq": item.seq, "model": item.model, "system": item.system, "entity": op.entity, "action": op.action,
-            "key": dict(op.key), "target_id": op.target_id, "notes": item.notes,
-            "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in op.changes],
-            "conflicts": [vars(c) for c in op.conflicts]}
-
-
-def _push_lines(pushed: dict) -> list[str]:
-    if not pushed["counts"]:
-        return [f"push     {pushed['plan_id']}: nothing to send"]
-    return [f"push     {entity:<34} " + "  ".join(f"{n} {a}" for a, n in sorted(counts.items()))
-            for entity, counts in pushed["counts"].items()]
-
-
-def _demo_lines(summary: dict) -> list[str]:
-    """A run in a few lines: totals for extract and build, then what went where per flow."""
-    read = {k: sum(e[k] for e in summary["extract"]) for k in ("received", "new", "changed", "deleted", "requests")}
-    built = [b for b in summary["build"] if b["status"] == "ok"]
-    lines = [f"extract  {len(summary['extract'])} entity sets: {read['received']} records read ({read['new']} new, "
-             f"{read['changed']} changed, {read['deleted']} deleted) in {read['requests']} requests",
-             f"build    {len(built)} of {len(summary['build'])} model builds ok"]
-    if not summary["targets"]:
-        return [*lines, "push     nothing to send: targets already match"]
-    return lines + [f"push     {entity:<34} " + "  ".join(f"{n} {a}" for a, n in counts.items() if n)
-                    for entity, counts in summary["targets"].items()]
-
-
-def _run_lines(summary: dict) -> list[str]:
-    lines = [f"run {summary['run_id']}"]
-    lines += [_extract_line(e) for e in summary["extract"]]
-    lines += build_lines(summary["build"])
-    lines += _plan_lines(summary["plan"])
-    lines += [f"plan     wave {w['wave']} ({w['plan_id']}): {w['operations']} operation(s) that needed what wave "
-              f"{w['wave'] - 1} wrote" for w in summary.get("waves", [])[1:]]
-    if not summary["targets"]:
-        lines.append("push     nothing to send: targets already match")
-    for entity, c in summary["targets"].items():
-        lines.append(f"push     {entity:<34} {c['insert']} insert  {c['update']} update  "
-                     f"{c['conflict']} conflict  {c['failed']} failed")
-    return lines
+        typer.secho(line, fg=summaries.colour(line))
 
 
 def main() -> None:

@@ -94,10 +94,10 @@ def test_debug_shows_the_traceback(cli):
 
 
 def test_summary_lines_are_coloured_by_what_they_report():
-    import p2c
+    from audit.summaries import colour
 
-    assert p2c._colour("push     fno.CustomersV2   227 insert  0 update  0 conflict  0 failed") == "green"
-    assert p2c._colour("push     fno.CustomersV2   1 insert  0 update  1 conflict  0 failed") == "yellow"
-    assert p2c._colour("push     fno.CustomersV2   1 insert  0 update  0 conflict  2 failed") == "red"
-    assert p2c._colour("plan     skipped customers: last build check_failed") == "red"
-    assert p2c._colour("extract  sales.accounts   5 rows  0 new  0 changed") is None
+    assert colour("push     fno.CustomersV2   227 insert  0 update  0 conflict  0 failed") == "green"
+    assert colour("push     fno.CustomersV2   1 insert  0 update  1 conflict  0 failed") == "yellow"
+    assert colour("push     fno.CustomersV2   1 insert  0 update  0 conflict  2 failed") == "red"
+    assert colour("plan     skipped customers: last build check_failed") == "red"
+    assert colour("extract  sales.accounts   5 rows  0 new  0 changed") is None
