@@ -31,11 +31,11 @@ from extract.run import extract
 from extract.runs import new_run_id, record_stage, utcnow
 from load.errors import ConflictError, LoadError, PushError
 from load.plan import Plan, load_plan, make_plan, settle, targets_of
-from load.push import push
+from load.push import not_written, push, target_counts
 from load.replay import replayed
-from load.waves import MAX_WAVES, affected_models, affected_targets, written_entities
+from load.waves import MAX_WAVES, affected_models, affected_targets, total_targets, written_entities
 from load.writers import DataverseWriter, FnoWriter
-from transform.build import build, record_builds, unbuildable
+from transform.build import build, build_failure, record_builds, unbuildable
 from transform.checks import check_models, record_checks
 from transform.errors import BuildError, ModelError, TransformError
 from transform.lineage import describe as describe_lineage, lineage_of
@@ -155,7 +155,7 @@ def _stage(s: Session, run_id: int, stage: str, work: Callable[[], Any]) -> Any:
 
 def do_extract(s: Session, run_id: int, *, full_refresh: bool = False, select: Sequence[str] = ()) -> list[dict]:
     def work() -> list[dict]:
-        entities = select_entities(s.project.entities_to_extract(), select, _model_needs(s.project))
+        entities = select_entities(s.project.entities_to_extract(), select, s.project.model_needs())
         with progress_for(sys.stderr, quiet=_quiet) as progress:  # a bar only on a terminal, never with --quiet
             return [e.as_dict() for e in extract(s.con, s.clients, entities, run_id=run_id,
                                                  companies=s.profile.companies, full_refresh=full_refresh,
@@ -168,27 +168,13 @@ def do_extract(s: Session, run_id: int, *, full_refresh: bool = False, select: S
     return summary
 
 
-def _model_needs(project: Project) -> dict[str, set[tuple[str, str]]]:
-    """Per model: the entities it reads through source(), its refs' and its target (for --select)."""
-    def needs(name: str, seen: set[str]) -> set[tuple[str, str]]:
-        model = project.models[name]
-        target = model.config.get("target")
-        found = set(model.sources) | ({(target.get("system"), target.get("entity"))} if isinstance(target, dict) else set())
-        for parent in model.refs - seen:
-            if parent in project.models:
-                found |= needs(parent, seen | {parent})
-        return found
-
-    return {name: needs(name, {name}) for name in project.models}
-
-
 def do_build(s: Session, run_id: int, select: Sequence[str] = (), *, hold_back: bool = False) -> list[dict]:
     """Build the models. A failed model raises, unless ``hold_back``: then `p2c run` goes on without it
     (plan skips it and what depends on it) and reports it when the run ends."""
     def work() -> list[dict]:
         results = build(s.con, s.project, select)
         record_builds(s.con, run_id, results)
-        error = _build_failure([r.as_dict() for r in results])
+        error = build_failure([r.as_dict() for r in results])
         if error is not None:
             raise error
         return [r.as_dict() for r in results]
@@ -199,16 +185,6 @@ def do_build(s: Session, run_id: int, select: Sequence[str] = (), *, hold_back: 
         if hold_back and hasattr(exc, "results"):
             return exc.results
         raise
-
-
-def _build_failure(results: list[dict]) -> BuildError | None:
-    """One error for the models that failed to build or failed their checks, if any did."""
-    failed = [r for r in results if r["status"] in ("error", "check_failed")]
-    if not failed:
-        return None
-    error = BuildError(failed[0]["message"] + (f" (and {len(failed) - 1} more failed models)" if len(failed) > 1 else ""))
-    error.results = results
-    return error
 
 
 def do_plan(s: Session, run_id: int, only: Sequence[str] | None = None, wave: int | None = None) -> dict:
@@ -240,7 +216,7 @@ def do_push(s: Session, run_id: int, plan_id: str | None, progress: Callable[[st
             _note(f"push     conflict {conflict}")
         summary = {**result.as_dict(), "targets": target_counts({"counts": plan.counts()}, result.as_dict())}
         if result.failures:
-            error = _not_written(result.failures)
+            error = not_written(result.failures)
             error.summary = summary
             raise error
         return summary
@@ -251,11 +227,6 @@ def do_push(s: Session, run_id: int, plan_id: str | None, progress: Callable[[st
         if hold_back and hasattr(exc, "summary"):
             return exc.summary
         raise
-
-
-def _not_written(failures: list) -> PushError:
-    return PushError(f"{len(failures)} record(s) not written, first: {failures[0]} "
-                     "(every outcome is in p2c_meta.push_log; failed records are retried by the next run)")
 
 
 def plan_as_of(s: Session, run_id: int, show: bool) -> tuple[dict, Plan | None]:
@@ -296,24 +267,9 @@ def run_all(s: Session, *, full_refresh: bool = False) -> dict:
         failures += pushed["failures"]
         waves.append({"wave": len(waves) + 1, "plan_id": again["plan_id"], "operations": again["operations"],
                       "targets": target_counts(again, pushed)})
-    targets: dict[str, dict[str, int]] = {}
-    for wave in waves:
-        for entity, counts in wave["targets"].items():
-            total = targets.setdefault(entity, dict.fromkeys(counts, 0))
-            for action, n in counts.items():
-                total[action] = total.get(action, 0) + n
-    return {"run_id": run_id, "extract": extracted, "build": built, "plan": planned, "waves": waves, "targets": targets,
+    return {"run_id": run_id, "extract": extracted, "build": built, "plan": planned, "waves": waves,
+            "targets": total_targets(waves),
             "conflicts": conflicts, "failures": failures}
-
-
-def target_counts(planned: dict, pushed: dict | None) -> dict[str, dict[str, int]]:
-    """Per target entity: planned inserts/updates/conflicts, and failures when pushed."""
-    counts = {}
-    for entity, actions in planned["counts"].items():
-        failed = (pushed or {}).get("counts", {}).get(entity, {}).get("failed", 0)
-        counts[entity] = {"insert": actions.get("insert", 0), "update": actions.get("update", 0),
-                          "conflict": actions.get("conflict", 0), "failed": failed}
-    return counts
 
 
 # --- commands -------------------------------------------------------------------------------
@@ -440,11 +396,11 @@ def run_command(profile: ProfileOption = "local", full_refresh: FullRefreshOptio
 def _end_of_run(summary: dict) -> None:
     """After the summary is out, the run's exit code by the worst of what it held back, though the rest was
     pushed: a model that failed to build (1), records not written (4), failed checks or conflicts (3)."""
-    error = _build_failure(summary["build"])
+    error = build_failure(summary["build"])
     if error is not None and exit_codes.exit_code(error) == exit_codes.ERROR:
         raise error
     if summary.get("failures"):
-        raise _not_written(summary["failures"])
+        raise not_written(summary["failures"])
     if error is not None:
         raise error
     if summary["conflicts"]:

@@ -369,3 +369,19 @@ def _reconcile(con, plan: Plan, by_seq, done: set[int], writers, targets, entiti
             result.resumed += len(landed)
         con.execute("UPDATE p2c_meta.push_batches SET state = 'reconciled', answered_at = ? WHERE batch_id = ?", [utcnow(), batch_id])
         progress(f"batch {batch_id} reconciled: {len(landed)} of {len(items)} records had landed")
+
+
+def not_written(failures: list) -> PushError:
+    """The one error for records a push could not write."""
+    return PushError(f"{len(failures)} record(s) not written, first: {failures[0]} "
+                     "(every outcome is in p2c_meta.push_log; failed records are retried by the next run)")
+
+
+def target_counts(planned: dict, pushed: dict | None) -> dict[str, dict[str, int]]:
+    """Per target entity: planned inserts/updates/conflicts, and failures when pushed."""
+    counts = {}
+    for entity, actions in planned["counts"].items():
+        failed = (pushed or {}).get("counts", {}).get(entity, {}).get("failed", 0)
+        counts[entity] = {"insert": actions.get("insert", 0), "update": actions.get("update", 0),
+                          "conflict": actions.get("conflict", 0), "failed": failed}
+    return counts

@@ -35,3 +35,14 @@ def affected_models(models: Mapping[str, Model], written: set[tuple[str, str]]) 
 def affected_targets(models: Mapping[str, Model], written: set[tuple[str, str]]) -> list[str]:
     """The flow models (those with a target) among ``affected_models``, in name order."""
     return sorted(n for n in affected_models(models, written) if "target" in models[n].config)
+
+
+def total_targets(waves: list[dict]) -> dict[str, dict[str, int]]:
+    """A run's counts per target entity and action, summed over its waves."""
+    totals: dict[str, dict[str, int]] = {}
+    for wave in waves:
+        for entity, counts in wave["targets"].items():
+            total = totals.setdefault(entity, dict.fromkeys(counts, 0))
+            for action, n in counts.items():
+                total[action] = total.get(action, 0) + n
+    return totals

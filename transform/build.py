@@ -15,6 +15,7 @@ import duckdb
 
 from extract.sql import ident, table
 from transform.checks import CheckResult, failed_checks, record_checks, run_checks
+from transform.errors import BuildError
 from transform.graph import downstream, select as select_models
 from transform.project import Project
 from transform.render import MODEL_SCHEMA
@@ -133,3 +134,13 @@ def _ensure_builds_table(con: duckdb.DuckDBPyConnection) -> None:
         " run_id BIGINT, model VARCHAR, status VARCHAR, rows BIGINT, seconds DOUBLE, message VARCHAR)"
     )
     con.execute("ALTER TABLE p2c_meta.model_builds ADD COLUMN IF NOT EXISTS built_at TIMESTAMP")
+
+
+def build_failure(results: list[dict]) -> BuildError | None:
+    """One error for the models that failed to build or failed their checks, if any did."""
+    failed = [r for r in results if r["status"] in ("error", "check_failed")]
+    if not failed:
+        return None
+    error = BuildError(failed[0]["message"] + (f" (and {len(failed) - 1} more failed models)" if len(failed) > 1 else ""))
+    error.results = results
+    return error

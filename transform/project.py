@@ -43,6 +43,19 @@ class Project:
             wanted.add(key)
         return [e for k, e in self.entities.items() if k in wanted]
 
+    def model_needs(self) -> dict[str, set[tuple[str, str]]]:
+        """Per model: the entities it reads through source(), its refs' and its target (for ``extract --select``)."""
+        def needs(name: str, seen: set[str]) -> set[tuple[str, str]]:
+            model = self.models[name]
+            target = model.config.get("target")
+            found = set(model.sources) | ({(target.get("system"), target.get("entity"))} if isinstance(target, dict) else set())
+            for parent in model.refs - seen:
+                if parent in self.models:
+                    found |= needs(parent, seen | {parent})
+            return found
+
+        return {name: needs(name, {name}) for name in self.models}
+
     def targets(self) -> list[Model]:
         """Flow models (those whose config names a target), in build order."""
         return [self.models[n] for n in self.order if "target" in self.models[n].config]

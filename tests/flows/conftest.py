@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -19,6 +20,9 @@ from extract.profile import PROJECT_DIR
 from tests.conftest import SECRET_ENV, write_profile
 
 MODELS = PROJECT_DIR / "models"
+# The lookups every document flow (quotes, orders, invoices) reads.
+DOCUMENT_STAGING = ("staging/stg_sales__document_customers.sql", "staging/stg_sales__document_products.sql",
+                    "staging/stg_sales__document_units.sql", "staging/stg_fno__document_customers.sql")
 
 # What each flow needs besides seeds and project.toml: source files and models (staging + flows).
 FLOW_FILES = {
@@ -74,6 +78,28 @@ class FlowRun:
 
     def writes(self, run: dict) -> int:
         return self.query("select count(*) from p2c_meta.push_log where run_id = ?", [run["run_id"]])[0][0]
+
+
+def add_models(run: FlowRun, files) -> None:
+    """Put more of the project's own model files next to the flows ``flow_run`` copied."""
+    for name in files:
+        (run.models / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(MODELS / name, run.models / name)
+
+
+def writes_to(run: FlowRun, result: dict, entities) -> int:
+    """How many records a run wrote to ``entities`` (entity set names), from push_log."""
+    rows = run.query("select entity, count(*) from p2c_meta.push_log where run_id = ? group by entity", [result["run_id"]])
+    return sum(count for entity, count in rows if entity in entities)
+
+
+def no_failures(result: dict) -> None:
+    failed = {e: c["failed"] for e, c in result["targets"].items() if c.get("failed")}
+    assert not failed, failed
+
+
+def money(value) -> Decimal:
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
 
 
 @pytest.fixture

@@ -2,17 +2,13 @@
 linked to their order; the order becomes Partially Invoiced or Invoiced and the invoice gets the order's
 owner; an invoice of F&O's own customer stays out; then no writes."""
 
-import shutil
 from decimal import Decimal
-
-from extract.profile import PROJECT_DIR
 
 from emulate.fno import sales_process
 from transform.ids import deterministic_id
 
-MODELS = PROJECT_DIR / "models"
-DOCUMENT_STAGING = ("staging/stg_sales__document_customers.sql", "staging/stg_sales__document_products.sql",
-                    "staging/stg_sales__document_units.sql", "staging/stg_fno__document_customers.sql")
+from tests.flows.conftest import DOCUMENT_STAGING, add_models, money, no_failures, writes_to
+
 ORDERS = ("sources/orders.toml", *DOCUMENT_STAGING, "staging/stg_sales__salesorders.sql",
           "staging/stg_sales__salesorderdetails.sql", "staging/stg_fno__sales_orders.sql",
           "staging/stg_fno__sales_order_lines.sql", "staging/stg_fno__salesorder_values.sql",
@@ -23,28 +19,6 @@ INVOICES = ("sources/invoices.toml", "staging/stg_fno__invoices.sql", "staging/s
             "flows/invoices_from_fno_invoices.sql", "flows/invoicedetails_from_fno_invoice_lines.sql")
 ENTITIES = ("CDSSalesOrderHeaders", "CDSSalesOrderLines", "salesorders", "salesorderdetails", "invoices", "invoicedetails")
 INVOICED, PARTIALLY_INVOICED = 647390003, 647390009
-
-
-def add_models(run, files) -> None:
-    """Put the project's own order and invoice files next to the flows ``flow_run`` copied."""
-    models = run.profile.parent / "models"
-    for name in files:
-        (models / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(MODELS / name, models / name)
-
-
-def writes_to(run, result: dict, entities) -> int:
-    rows = run.query("select entity, count(*) from p2c_meta.push_log where run_id = ? group by entity", [result["run_id"]])
-    return sum(count for entity, count in rows if entity in entities)
-
-
-def no_failures(result: dict) -> None:
-    failed = {e: c["failed"] for e, c in result["targets"].items() if c.get("failed")}
-    assert not failed, failed
-
-
-def money(value) -> Decimal:
-    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
 
 
 def test_invoices_of_externally_maintained_customers_come_to_sales(flow_run, tenant):

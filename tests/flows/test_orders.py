@@ -2,18 +2,14 @@
 them and owns them from then on, F&O's own confirmed orders come to Sales; the discount rule both ways, the
 Freight Tax line, the orders that must not sync absent with the reason in the staging database, then no writes."""
 
-import shutil
 from decimal import Decimal
-
-from extract.profile import PROJECT_DIR
 
 from emulate.catalog import ORDER_LINES
 from emulate.fno import sales_process
 from transform.ids import deterministic_id
 
-MODELS = PROJECT_DIR / "models"
-DOCUMENT_STAGING = ("staging/stg_sales__document_customers.sql", "staging/stg_sales__document_products.sql",
-                    "staging/stg_sales__document_units.sql", "staging/stg_fno__document_customers.sql")
+from tests.flows.conftest import DOCUMENT_STAGING, add_models, money, no_failures, writes_to
+
 ORDERS = ("sources/orders.toml", *DOCUMENT_STAGING, "staging/stg_sales__salesorders.sql",
           "staging/stg_sales__salesorderdetails.sql", "staging/stg_fno__sales_orders.sql",
           "staging/stg_fno__sales_order_lines.sql", "staging/stg_fno__salesorder_values.sql",
@@ -22,28 +18,6 @@ ORDERS = ("sources/orders.toml", *DOCUMENT_STAGING, "staging/stg_sales__salesord
           "flows/salesorderdetails_from_fno_order_lines.sql")
 ORDER_ENTITIES = ("CDSSalesOrderHeaders", "CDSSalesOrderLines", "salesorders", "salesorderdetails")
 DRAFT, ACTIVE, CONFIRMED = 647390011, 647390000, 647390001
-
-
-def add_models(run, files) -> None:
-    """Put the project's own order files next to the flows ``flow_run`` copied (accounts, contacts, products)."""
-    models = run.profile.parent / "models"
-    for name in files:
-        (models / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(MODELS / name, models / name)
-
-
-def writes_to(run, result: dict, entities) -> int:
-    rows = run.query("select entity, count(*) from p2c_meta.push_log where run_id = ? group by entity", [result["run_id"]])
-    return sum(count for entity, count in rows if entity in entities)
-
-
-def no_failures(result: dict) -> None:
-    failed = {e: c["failed"] for e, c in result["targets"].items() if c.get("failed")}
-    assert not failed, failed
-
-
-def money(value) -> Decimal:
-    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
 
 
 def fno_orders(tenant) -> dict[str, dict]:

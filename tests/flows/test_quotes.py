@@ -1,33 +1,16 @@
 """Quotes → F&O sales quotations end to end: exactly the activated quotes of F&O products, the discount
 rule on their lines, the others absent with the reason in the staging database, then no writes."""
 
-import shutil
 from decimal import ROUND_HALF_UP, Decimal
-
-from extract.profile import PROJECT_DIR
 
 from emulate.scenario_client import SalesUser
 from emulate.scenarios import activate_quotes
 
-MODELS = PROJECT_DIR / "models"
-DOCUMENT_STAGING = ("staging/stg_sales__document_customers.sql", "staging/stg_sales__document_products.sql",
-                    "staging/stg_sales__document_units.sql", "staging/stg_fno__document_customers.sql")
+from tests.flows.conftest import DOCUMENT_STAGING, add_models, writes_to
+
 QUOTES = ("sources/quotes.toml", *DOCUMENT_STAGING, "staging/stg_sales__quotes.sql", "staging/stg_sales__quotedetails.sql",
           "flows/quotation_headers_from_quotes.sql", "flows/quotation_lines_from_quotedetails.sql")
 QUOTE_ENTITIES = ("CDSSalesQuotationHeaders", "CDSSalesQuotationLines")
-
-
-def add_models(run, files) -> None:
-    """Put the project's own quote files next to the flows ``flow_run`` copied (accounts, contacts, products)."""
-    models = run.profile.parent / "models"
-    for name in files:
-        (models / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(MODELS / name, models / name)
-
-
-def writes_to(run, result: dict, entities) -> int:
-    rows = run.query("select entity, count(*) from p2c_meta.push_log where run_id = ? group by entity", [result["run_id"]])
-    return sum(count for entity, count in rows if entity in entities)
 
 
 def test_activated_quotes_of_fno_products_become_quotations(flow_run, tenant):
