@@ -5,7 +5,7 @@ import uuid
 from pathlib import Path
 from types import TracebackType
 
-from emulate import warm_up
+from emulate import cluster, warm_up
 from emulate.authority import FNO_RESOURCE, SALES_RESOURCE, AppRegistration, TokenAuthority
 from emulate.catalog import DEFAULT_COMPANY, FNO_ENTITY_SETS, SALES_ENTITY_SETS
 from emulate.client_certificate import ClientCertificate, issue_client_certificate
@@ -21,18 +21,23 @@ from emulate.store import Store
 from emulate.tls import issue_server_context
 
 
+_ENTITY_SETS = [*SALES_ENTITY_SETS.values(), *FNO_ENTITY_SETS.values()]
+
+
 def _seed_store(store: Store, seed: int, scale: int) -> None:
     """Create and fill a fresh state file: tables, demo rows, counters, the registered app."""
     with store.writing() as cur:
-        store.create_tables(cur, [*SALES_ENTITY_SETS.values(), *FNO_ENTITY_SETS.values()])
+        store.create_tables(cur, _ENTITY_SETS)
         for sequence, start in seed_entities(cur, seed, scale).items():
             store.create_sequence(cur, sequence, start)
+        cluster.cluster(store, cur, _ENTITY_SETS)  # large tables in page order (emulate/cluster.py)
         client_id = str(uuid.uuid4())
         certificate = issue_client_certificate(client_id)
         store.put_settings(cur, {
             "seed": str(seed), "scale": str(scale), "tenant_id": str(uuid.uuid4()),
             "client_id": client_id, "client_secret": secrets.token_urlsafe(30),
             "client_certificate": certificate.certificate_pem, "client_certificate_key": certificate.private_key_pem,
+            cluster.SETTING: "1",
         })
 
 
@@ -70,6 +75,7 @@ class EmulatedTenant:
         try:
             if not store.is_seeded:
                 _seed_store(store, seed, scale)
+            cluster.ensure_clustered(store, _ENTITY_SETS)  # once, for a tenant seeded before clustering
             stored = store.settings()
             ca_file, context = issue_server_context(state_dir)
         except BaseException:
