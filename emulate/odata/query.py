@@ -337,22 +337,57 @@ class PageQueries:
     def rows(self) -> str:
         return sql(page_rows(self.entity, self.fields, self.where, self.order, self.size + 1, self.offset))
 
+    @functools.cached_property
+    def by_key(self) -> bool:
+        """Whether the page is read in key order from its start (no `$orderby`, no offset, one key column compared
+        as stored), so that `bound` and `bounded_rows` can build it."""
+        key = self.entity.column(self.entity.key[0])
+        return not self.order and not self.offset and len(self.entity.key) == 1 and key.type != "string"
+
+    @functools.cached_property
+    def bound(self) -> str:
+        """The key of the page's last row picked (one past the page when another follows), or NULL: a top-N of the
+        key column alone, which a table stored in key order answers from a row group or two (emulate/cluster.py)."""
+        key = column_ref(self.entity.column(self.entity.key[0]))
+        keys = exp.select(key).from_(exp.to_table(self.entity.table, quoted=True)).where(self.where) \
+            .order_by(_ordered(key, False)).limit(self.size + 1)
+        return sql(exp.select(exp.Max(this=exp.column(self.entity.key[0], quoted=True))).from_(exp.Subquery(this=keys)))
+
+    @functools.cached_property
+    def bounded_rows(self) -> str:
+        """`rows` for a page read by key: the rows up to `bound` (its last parameter), texts built in the same scan."""
+        column = self.entity.column(self.entity.key[0])
+        key = column_ref(column)
+        upto = exp.LTE(this=key, expression=exp.cast(exp.Placeholder(), DUCKDB_TYPES[column.type]))
+        where = upto if self.where is None else exp.and_(exp.Paren(this=self.where), upto)
+        text = exp.Anonymous(this="encode", expressions=[exp.cast(json_object(self.fields), "VARCHAR")])
+        table = exp.alias_(exp.to_table(self.entity.table, quoted=True), ROW, table=True, quoted=True)  # members may name it
+        return sql(exp.select(row_identity(self.entity), column_ref(row_version(self.entity)), text)
+                   .from_(table).where(where).order_by(_ordered(key, False)))
+
 
 def cached_page(store: Store, queries: PageQueries, parameters: list) -> Page:
     """A page from the store's row-text cache.
 
     Served before and no write committed since: the page as served. A page built before: the
     pick, then the texts it lacks, in one read transaction (texts and versions agree). A page
-    never built: the pick and texts in one query (`page_rows`).
+    never built: the pick and texts in one query (`page_rows`), or, read in key order, the
+    page's last key and then its rows up to it (`bound`, `bounded_rows`).
     """
     cache, shape_key, size = store.row_texts, queries.shape_key, queries.size
     page_key, generation = (queries.key, *parameters), store.generation  # the generation before reading
     page = cache.served(shape_key, page_key, generation)
     if page is not None:
         return page
-    if not cache.built(page_key):
+    built = cache.built(page_key)
+    if not built and queries.by_key:
+        with store.snapshot() as cur:  # the bound and the rows up to it from one committed state
+            bound = cur.execute(queries.bound, parameters).fetchone()[0]
+            found = cur.execute(queries.bounded_rows, [*parameters, bound]).fetchall() if bound is not None else []
+    elif not built:
         with store.reading() as cur:
             found = cur.execute(queries.rows, parameters).fetchall()
+    if not built:
         picked = [(row_id, version) for row_id, version, _ in found]
         rows = [text for _, _, text in found[:size]]
         cache.put(shape_key, picked[:size], rows)

@@ -227,3 +227,32 @@ def test_a_page_is_served_again_as_it_was_only_until_a_write_commits(sales, tena
     assert sales.patch(f"accounts({account})", json={"telephone1": "555-0177"}).status_code == 204
     assert store.generation > generation
     assert _assert_sales_fresh(sales, tenant, "accounts", "accountid", ACCOUNT_COLUMNS)[account]["telephone1"] == "555-0177"
+
+
+@pytest.mark.parametrize("filter_text", [None, "statecode eq 0", "contains(name,'a')"])
+def test_a_page_read_by_key_is_built_alike_by_bound_and_by_pick(tenant, filter_text):
+    """`cached_page` builds a page never built from its last key and the rows up to it (`bounded_rows`)
+    or by picking rows and joining them (`rows`): the same rows, texts and next-page keys, page after page."""
+    from emulate.dataverse import reads
+    from emulate.odata.query import cached_page
+
+    store, pages = tenant.sales.store, {True: [], False: []}
+    shape = ("accounts", ",".join(ACCOUNT_COLUMNS), None, None, filter_text, None, 7, 0)
+    queries = {keyset: reads._page_queries(*shape, keyset) for keyset in (False, True)}  # first page, the pages after
+    assert all(q.by_key for q in queries.values())
+    try:
+        for by_key in pages:
+            for q in queries.values():
+                q.__dict__["by_key"] = by_key  # the path taken (a cached property)
+            last = None
+            while True:
+                store.row_texts.clear()
+                page = cached_page(store, queries[last is not None], [last] if last is not None else [])
+                pages[by_key].append(page)
+                if page.last is None:
+                    break
+                last = page.last
+    finally:
+        for q in queries.values():
+            del q.__dict__["by_key"]
+    assert len(pages[True]) > 2 and pages[True] == pages[False]
