@@ -4,12 +4,13 @@
 
 Two fresh emulated tenants from one seed, both with `--latency-ms` added to every request.
 On the first, p2c plans N new contacts (deterministic ids, natural key msdynce_contactnumber)
-and pushes them: the stale-plan check (filtered GETs in one $batch), then upserts in batches
-of 1,000 with one change set per record, reading every record back from the answers. On the
-second, `powerplatform-dataverse-client` upserts the same records one `records.upsert` call at
-a time, by the contacts' alternate key. `--sdk-records` below N times the SDK on the first
-that many records and says so (its per-record rate is then what the ratio uses). Prints
-requests per 100 records, records per second and the ratio, all from this run.
+and pushes them: the stale-plan check (filtered GETs of 100 ids in one $batch), then upserts
+in batches of 1,000 with one change set per record, each batch's records read back with
+filtered GETs in one more $batch. On the second, `powerplatform-dataverse-client` upserts
+the same records one `records.upsert` call at a time, by the contacts' alternate key.
+`--sdk-records` below N times the SDK on the first that many records and says so (its
+per-record rate is then what the ratio uses). Prints requests per 100 records, records per
+second and the ratio, all from this run.
 """
 
 from __future__ import annotations

@@ -47,6 +47,7 @@ class TokenAuthority:
         self.origin = ""  # set by the tenant once the authority listens
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._kid = uuid.uuid4().hex
+        self._verified: dict[tuple, dict] = {}  # (token, audiences, issuer, tenant) -> its claims, checked once
 
     def register(self, origin: str, alias: str) -> None:
         """A service at `origin` that tokens for the real resource `alias` are also good for."""
@@ -218,19 +219,38 @@ class TokenAuthority:
 
     # -- used by the services -----------------------------------------------
     def verify(self, authorization: str | None, audience: str) -> dict:
-        """Claims of a valid bearer token for `audience` (a service origin) or its real alias; `Unauthorized` otherwise."""
+        """Claims of a valid bearer token for `audience` (a service origin) or its real alias; `Unauthorized` otherwise.
+
+        A token once found valid for these audiences is not decoded again (a $batch sends it with every
+        part) while its time claims still hold; when they no longer do, it is decoded again, and fails
+        as it would have."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Bearer token is missing.")
+        audiences = [audience, *(alias for alias, origin in self.aliases.items() if origin == audience)]
+        remembered = (token.strip(), tuple(audiences), self.issuer, self.registration.tenant_id)
+        claims = self._verified.get(remembered)
+        if claims is not None and _in_time(claims, time.time()):
+            return dict(claims)
         try:
             claims = jwt.decode(token.strip(), self._key.public_key(), algorithms=["RS256"],
-                                audience=[audience, *(alias for alias, origin in self.aliases.items() if origin == audience)],
-                                issuer=self.issuer, options={"require": ["exp", "aud", "iss", "tid"]})
+                                audience=audiences, issuer=self.issuer, options={"require": ["exp", "aud", "iss", "tid"]})
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"Bearer token is not valid: {exc}") from exc
         if claims["tid"] != self.registration.tenant_id:
             raise Unauthorized("Bearer token was issued for another tenant.")
+        if len(self._verified) >= _MAX_VERIFIED:
+            self._verified.clear()
+        self._verified[remembered] = dict(claims)
         return claims
+
+
+_MAX_VERIFIED = 1024
+
+
+def _in_time(claims: dict, now: float) -> bool:
+    """Whether PyJWT (no leeway) would still accept the token's `iat`, `nbf` and `exp` at `now`."""
+    return all(int(claims[name]) <= now for name in ("iat", "nbf") if name in claims) and int(claims["exp"]) > now
 
 
 def _error_body(exc: TokenError) -> dict:

@@ -1,6 +1,8 @@
 """The tenant's state: one DuckDB file holding every entity table, sequences and settings.
 
 Reads use a fresh cursor each; writes are serialized by one lock and committed at once.
+A write transaction hands out a `Transaction` (the cursor, plus what a $batch needs to run
+many writes cheaply: inserts held back and sent as one statement, and rows it already knows).
 """
 
 import datetime as dt
@@ -8,6 +10,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -55,9 +58,12 @@ def literal(column: Column, value: object) -> exp.Expression:
     return exp.Literal.string(str(value))
 
 
+_TYPED_PLACEHOLDERS = frozenset({"guid", "datetime", "date", "int", "bigint", "decimal", "money", "real"})
+
+
 def placeholder(column: Column) -> exp.Expression:
     """Where `parameter(column, value)` goes in a prepared statement: `?`, typed as `literal` types it."""
-    if column.type in ("guid", "datetime", "date", "int", "bigint", "decimal", "money", "real"):
+    if column.type in _TYPED_PLACEHOLDERS:
         return _cast(exp.Placeholder(), DUCKDB_TYPES[column.type])
     return exp.Placeholder()
 
@@ -96,6 +102,158 @@ def prepared(key: tuple, build: Callable[[], exp.Expression]) -> str:
 def _utc(value: object) -> dt.datetime:
     stamp = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     return stamp.astimezone(dt.timezone.utc).replace(tzinfo=None) if stamp.tzinfo else stamp
+
+
+class DeferredWriteFailed(Exception):
+    """Held-back writes failed when sent together: the caller runs its writes again, each sent at once."""
+
+
+@dataclass
+class _Held:
+    """Consecutive held-back writes of one statement shape: the rows' parameters, in order."""
+
+    key: tuple
+    build: Callable[[], exp.Expression]  # the statement for all rows at once (`bulk_insert`, `bulk_update`)
+    numbered: str | None  # a sequence: its next value for each row, in row order, goes as the last list
+    rows: list[list] = field(default_factory=list)
+    updated: set = field(default_factory=set)  # the keys an update run holds (each row at most once)
+
+
+_FETCHES = frozenset({"fetchone", "fetchall", "fetchmany", "description", "rowcount"})
+
+
+class Transaction:
+    """The cursor of an open write transaction, as every write and read inside it sees it.
+
+    With `defer` on (a $batch's run of writes), `insert` and `update` hold rows back and send
+    each run of one statement shape as one `bulk_insert` / `bulk_update`, in the order they
+    were asked for, before any other statement (so every statement, and every sequence value,
+    sees exactly what it would have seen) and before the commit. `memo` keeps what the writes
+    of this transaction know about rows (say, that a key is not there) while nothing else
+    changed them: any statement other than a SELECT empties it, and a write that knows what
+    it changed (`write`, `insert`, `update`) forgets just that. Held-back writes that fail
+    raise `DeferredWriteFailed` (the transaction then only rolls back), so the caller runs
+    its writes again with `defer` off, where the failing write fails as it would alone.
+    """
+
+    def __init__(self, cursor: Cursor, defer: bool) -> None:
+        self.cursor, self.defer = cursor, defer
+        self.memo: dict[tuple, object] = {}
+        self._held: list[_Held] = []
+
+    def execute(self, query: str, parameters: object = None) -> Cursor:
+        self.flush()
+        if not _reads_only(query):
+            self.memo.clear()
+        return self.cursor.execute(query, parameters) if parameters is not None else self.cursor.execute(query)
+
+    def write(self, query: str, parameters: object, changed: Iterable[tuple]) -> Cursor:
+        """Run a statement that changes nothing the memo knows but the entries `changed` names (they are forgotten)."""
+        self.flush()
+        result = self.cursor.execute(query, parameters)
+        for key in changed:
+            self.memo.pop(key, None)
+        return result
+
+    def executemany(self, query: str, parameters: object) -> Cursor:
+        self.flush()
+        self.memo.clear()
+        return self.cursor.executemany(query, parameters)
+
+    def __getattr__(self, name: str) -> object:
+        """Anything else of the cursor; whatever may run a statement first sends the held-back rows."""
+        if name not in _FETCHES:
+            self.flush()
+            self.memo.clear()
+        return getattr(self.cursor, name)
+
+    def insert(self, key: tuple, single: Callable[[], exp.Expression], bulk: Callable[[], exp.Expression], row: list) -> None:
+        """Insert one row: `single` (a one-row statement, `prepared` under `key`) bound to `row` now,
+        or with `defer` held back and sent with the rows after it as `bulk` (`bulk_insert`)."""
+        if not self.defer:
+            self.execute(prepared(("single",) + key, single), row)
+            return
+        self._hold(key, bulk, None, row)
+
+    def update(self, key: tuple, single: Callable[[], exp.Expression], bulk: Callable[[], exp.Expression], row: list,
+               numbered: str, changed: Iterable[tuple]) -> None:
+        """Update one row by its key: `single` (which takes its version from sequence `numbered`) bound to `row`
+        now, or with `defer` held back and sent with the rows after it as `bulk` (`bulk_update`). Either way
+        the memo forgets `changed` (`write`)."""
+        if not self.defer:
+            self.write(prepared(("single",) + key, single), row, changed)
+            return
+        if self._held and row[-1] in self._held[-1].updated:
+            self.flush()  # a second update of a row: after the first, as one statement per row would
+        self._hold(key, bulk, numbered, row)
+        self._held[-1].updated.add(row[-1])
+        for memo_key in changed:
+            self.memo.pop(memo_key, None)
+
+    def _hold(self, key: tuple, bulk: Callable[[], exp.Expression], numbered: str | None, row: list) -> None:
+        if not self._held or self._held[-1].key != key:
+            self._held.append(_Held(key, bulk, numbered))
+        self._held[-1].rows.append(row)
+
+    def flush(self) -> None:
+        """Send the held-back writes, each run of one shape as one statement, in order."""
+        while self._held:
+            held = self._held.pop(0)
+            columns = [list(values) for values in zip(*held.rows)]
+            try:
+                if held.numbered:  # the values one statement per row would have taken, in row order
+                    columns.append(sorted(v for (v,) in self.cursor.execute(
+                        "SELECT nextval(?) FROM range(?)", [held.numbered, len(held.rows)]).fetchall()))
+                self.cursor.execute(prepared(("bulk",) + held.key, held.build), columns)
+            except duckdb.Error as exc:
+                self._held.clear()
+                raise DeferredWriteFailed(str(exc)) from exc
+
+
+def _reads_only(query: str) -> bool:
+    return query.lstrip()[:6].upper() == "SELECT"
+
+
+def bulk_insert(table: str, columns: list[Column], computed: dict[str, exp.Expression]) -> exp.Insert:
+    """`INSERT INTO table (columns..., computed...) SELECT ... FROM (SELECT UNNEST(?) ...)`: one list
+    parameter per column (its `parameter` values, in row order), each value typed as `placeholder`
+    types it, and `computed` (say `nextval`) evaluated per row in that order."""
+    aliases = [f"p2c_{i}" for i in range(len(columns))]
+    unnested = [exp.alias_(exp.Unnest(expressions=[_cast(exp.Placeholder(), f"{_list_type(c)}[]")]), a)
+                for c, a in zip(columns, aliases)]
+    selected = [_typed(c, exp.column(a)) for c, a in zip(columns, aliases)] + list(computed.values())
+    source = exp.select(*selected).from_(exp.select(*unnested).subquery("p2c_rows"))
+    names = [exp.to_identifier(c.name, quoted=True) for c in columns] + [exp.to_identifier(n, quoted=True) for n in computed]
+    return exp.insert(source, exp.to_table(table, quoted=True), columns=names)
+
+
+def bulk_update(table: str, key: Column, columns: list[Column], numbered: str) -> exp.Update:
+    """`UPDATE table SET columns..., numbered = <its value> FROM (SELECT UNNEST(?) ...) WHERE key = ...`: one list
+    parameter per column, then one of keys (one row each), then one of the sequence values (`Transaction.flush`)."""
+    aliases = [f"p2c_{i}" for i in range(len(columns))]
+    lists = [(_cast(exp.Placeholder(), f"{_list_type(c)}[]"), a) for c, a in zip(columns, aliases)]
+    lists += [(_cast(exp.Placeholder(), f"{_list_type(key)}[]"), "p2c_key"), (_cast(exp.Placeholder(), "BIGINT[]"), "p2c_number")]
+    source = exp.select(*(exp.alias_(exp.Unnest(expressions=[values]), alias) for values, alias in lists)).subquery("p2c_rows")
+    def given(alias: str) -> exp.Column:
+        return exp.column(alias, table="p2c_rows")
+    assignments = {exp.to_identifier(c.name, quoted=True): _typed(c, given(a)) for c, a in zip(columns, aliases)}
+    assignments[exp.to_identifier(numbered, quoted=True)] = given("p2c_number")
+    target = exp.column(key.name, table=exp.to_identifier(table, quoted=True), quoted=True)
+    update = exp.update(exp.to_table(table, quoted=True), assignments, where=exp.EQ(this=target, expression=_typed(key, given("p2c_key"))))
+    update.set("from_", exp.From(this=source))
+    return update
+
+
+def _list_type(column: Column) -> str:
+    """The SQL type of `parameter(column, ...)` values: a bool, or text."""
+    return "BOOLEAN" if column.type == "bool" else "VARCHAR"
+
+
+def _typed(column: Column, value: exp.Expression) -> exp.Expression:
+    """`value` typed as `placeholder(column)` types its parameter."""
+    if column.type in _TYPED_PLACEHOLDERS:
+        return _cast(value, DUCKDB_TYPES[column.type])
+    return value
 
 
 class Store:
@@ -141,20 +299,23 @@ class Store:
                 cursor.rollback()
 
     @contextmanager
-    def writing(self) -> Iterator[Cursor]:
+    def writing(self, defer: bool = False) -> Iterator[Transaction]:
         """A transaction, committed on success; only one writer at a time.
 
         Nested use joins the open transaction, so a $batch change set or a bulk action
-        runs every write in one transaction: any failure rolls all of them back.
+        runs every write in one transaction: any failure rolls all of them back. `defer`
+        (of the outermost use) holds inserts and updates back (`Transaction`); the caller
+        must then catch `DeferredWriteFailed` and run its writes again without it.
         """
         if getattr(self._open, "cursor", None) is not None:
             yield self._open.cursor
             return
         with self._write_lock, self.reading() as cursor:
             cursor.begin()
-            self._open.cursor = cursor
+            transaction = self._open.cursor = Transaction(cursor, defer)
             try:
-                yield cursor
+                yield transaction
+                transaction.flush()
             except BaseException:
                 cursor.rollback()
                 raise

@@ -35,13 +35,42 @@ def by_id(entity: EntitySet, row_id: str) -> exp.Expression:
 def select(cur: Cursor, entity: EntitySet, where: exp.Expression, *names: str) -> list[dict]:
     """`names` of every row matching `where`, ids as strings."""
     query = exp.select(*(col(n) for n in names)).from_(table(entity)).where(where)
-    return [{n: str(v) if isinstance(v, uuid.UUID) else v for n, v in zip(names, row)}
+    return [{n: _plain_id(v) for n, v in zip(names, row)}
             for row in cur.execute(sql(query)).fetchall()]
 
 
 def fetch(cur: Cursor, entity: EntitySet, row_id: str, *names: str) -> dict | None:
+    """`names` of the row `row_id`, or None; from the transaction's memo when it holds the row (`remembered`)."""
+    known = remembered(cur, entity, row_id)
+    if known is not UNKNOWN and (known is None or all(name in known for name in names)):
+        return None if known is None else {n: _plain_id(known[n]) for n in names}
     rows = select(cur, entity, by_id(entity, row_id), *names)
     return rows[0] if rows else None
+
+
+UNKNOWN = object()
+
+
+def row_memo(entity: EntitySet, row_id: str) -> tuple:
+    """The memo entry of a row (`store.Transaction.memo`): every stored column of it, or None if it is not there.
+    `row_id`: the id as the store writes it (a canonical GUID)."""
+    return ("dataverse row", entity.table, row_id)
+
+
+def remembered(cur: Cursor, entity: EntitySet, row_id: str) -> dict | None | object:
+    """The row's stored columns or None from the memo, or UNKNOWN when the memo does not hold it."""
+    memo = getattr(cur, "memo", None)
+    if not memo or not isinstance(row_id, str):
+        return UNKNOWN
+    try:
+        canonical = str(uuid.UUID(row_id))
+    except ValueError:
+        return UNKNOWN
+    return memo.get(row_memo(entity, canonical), UNKNOWN)
+
+
+def _plain_id(value: object) -> object:
+    return str(value) if isinstance(value, uuid.UUID) else value
 
 
 def exists(cur: Cursor, entity: EntitySet, where: exp.Expression) -> bool:

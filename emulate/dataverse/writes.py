@@ -6,6 +6,11 @@ HTTP handlers parse the request and answer; the row-level methods (`create_row`,
 action, and calls the rules hooks. Row statements are built with sqlglot once per entity and
 column set (`store.prepared`) and run with their values bound; the new version comes from the
 sequence inside the INSERT/UPDATE itself.
+
+A $batch's run of writes (`remember`) first reads, in one statement per entity, the rows its
+URLs name and the rows holding the alternate-key values its bodies carry; while the
+transaction knows them (`Transaction.memo`), looking a row up or checking an alternate key
+asks no statement, and inserts are held back and sent together (`Transaction.insert`).
 """
 
 import datetime as dt
@@ -13,11 +18,12 @@ import json
 import re
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlglot import exp
 
 from emulate.catalog import SALES_ENTITY_SETS
-from emulate.dataverse import changes, rules
+from emulate.dataverse import changes, rule_rows, rules
 from emulate.dataverse.paging import parse_prefer
 from emulate.dataverse.reads import key_condition, missing, single_json
 from emulate.dataverse.values import bound_id, column_value, payload_values
@@ -26,7 +32,7 @@ from emulate.odata.keys import KeyValue, format_key, parse_resource
 from emulate.odata.query import column_ref
 from emulate.schema import EntitySet
 from emulate.server import Request, Response
-from emulate.store import Cursor, Store, literal, parameter, placeholder, prepared, sql
+from emulate.store import Cursor, Store, Transaction, bulk_insert, bulk_update, literal, parameter, placeholder, prepared, sql
 
 VERSION_SEQUENCE = "sales_versionnumber"
 _PROPERTY_PATH = re.compile(r"(?P<resource>[A-Za-z_]\w*\(.*\))/(?P<name>[A-Za-z_]\w*)(?P<ref>/\$ref)?", re.DOTALL)
@@ -163,16 +169,41 @@ class DataverseWrites:
             self._update(cur, entity, current[0], values)
 
     @staticmethod
-    def _current(cur: Cursor, entity: EntitySet, key: dict[str | None, KeyValue]) -> tuple[str, int] | None:
+    def _current(cur: Transaction, entity: EntitySet, key: dict[str | None, KeyValue]) -> tuple[str, int] | None:
         """(primary key, version) of the row `key` names, or None."""
         def select(where: exp.Expression) -> exp.Select:
             return exp.select(exp.cast(column_ref(entity.column(entity.key[0])), "VARCHAR"), column_ref(entity.column("versionnumber"))) \
                 .from_(exp.to_table(entity.table, quoted=True)).where(where)
         if None not in key:  # an alternate key: rare on the hot path, validated by key_condition
             return cur.execute(sql(select(key_condition(entity, key)))).fetchone()
+        row_id = _primary_key(key[None].value)
+        known = rule_rows.remembered(cur, entity, row_id)
+        if known is not rule_rows.UNKNOWN:
+            return None if known is None else (str(known[entity.key[0]]), known["versionnumber"])
         primary = entity.column(entity.key[0])
         text = prepared(("dataverse current", entity.table), lambda: select(exp.EQ(this=column_ref(primary), expression=placeholder(primary))))
-        return cur.execute(text, [parameter(primary, _primary_key(key[None].value))]).fetchone()
+        return cur.execute(text, [parameter(primary, row_id)]).fetchone()
+
+    @staticmethod
+    def remember(cur: Transaction, entity: EntitySet, row_ids: list[str], key_values: dict[tuple[str, ...], list[str]]) -> None:
+        """Read, in one statement each, the rows `row_ids` name (every stored column) and the rows holding
+        the alternate-key values `key_values` (first column's values per key), into the transaction's memo."""
+        canonical = sorted({str(uuid.UUID(row_id)) for row_id in row_ids if _valid_id(row_id)})
+        if canonical:
+            result = cur.execute(prepared(("dataverse remember rows", entity.table), lambda: _known_rows(entity)), [canonical])
+            names = [d[0] for d in result.description]
+            found = {str(row[names.index(entity.key[0])]): dict(zip(names, row)) for row in result.fetchall()}
+            for row_id in canonical:
+                cur.memo[rule_rows.row_memo(entity, row_id)] = found.get(row_id)
+        for key, values in key_values.items():
+            probed = {value.lower() for value in values if value.isascii()}
+            if key not in entity.alternate_keys or not probed or any(entity.column(name).type != "string" for name in key):
+                continue
+            holders: dict[tuple, set[str]] = {}
+            for *lowered, row_id in cur.execute(prepared(("dataverse remember key", entity.table, key), lambda key=key: _key_holders(entity, key)),
+                                                [sorted(probed)]).fetchall():
+                holders.setdefault(tuple(lowered), set()).add(row_id)
+            cur.memo[_key_memo(entity, key)] = _KeyHolders(probed, holders)
 
     @staticmethod
     def _writable(entity: EntitySet, name: str) -> str:
@@ -193,10 +224,13 @@ class DataverseWrites:
         values.pop("versionnumber", None)
         values["modifiedon"] = self.clock().replace(microsecond=0)
 
-    def _check_alternate_keys(self, cur: Cursor, entity: EntitySet, row_id: str, values: dict) -> None:
+    def _check_alternate_keys(self, cur: Transaction, entity: EntitySet, row_id: str, values: dict) -> None:
         for key in _given_keys(entity, values):
-            text = prepared(("dataverse alternate key taken", entity.table, key), lambda key=key: _taken(entity, key))
-            if cur.execute(text, _taken_parameters(entity, key, values, row_id)).fetchone() is not None:
+            taken = _remembered_taken(cur, entity, key, values, row_id)
+            if taken is None:
+                text = prepared(("dataverse alternate key taken", entity.table, key), lambda key=key: _taken(entity, key))
+                taken = cur.execute(text, _taken_parameters(entity, key, values, row_id)).fetchone() is not None
+            if taken:
                 names = ", ".join(key)
                 raise PreconditionFailed(f"A record that has the attribute values {names} already exists. The entity key {names} requires that this set of attributes contains unique values.", code="0x80040237")
 
@@ -221,7 +255,10 @@ class DataverseWrites:
             row = (*(placeholder(c) for c in columns), _next_version())
             names = [exp.to_identifier(c.name, quoted=True) for c in columns] + [exp.to_identifier("versionnumber", quoted=True)]
             return exp.insert(exp.values([row]), exp.to_table(entity.table, quoted=True), columns=names)
-        cur.execute(prepared(("dataverse insert", entity.table, tuple(values)), insert), [parameter(c, values[c.name]) for c in columns])
+        row = [parameter(c, values[c.name]) for c in columns]
+        cur.insert(("dataverse insert", entity.table, tuple(values)), insert,
+                   lambda: bulk_insert(entity.table, columns, {"versionnumber": _next_version()}), row)
+        _remember_inserted(cur, entity, row_id, values)
         rules.after_write(cur, entity, row_id, self._rules())
 
     def _update(self, cur: Cursor, entity: EntitySet, row_id: str, values: dict) -> None:
@@ -235,8 +272,12 @@ class DataverseWrites:
             assignments[exp.to_identifier("versionnumber", quoted=True)] = _next_version()
             return exp.update(exp.to_table(entity.table, quoted=True), assignments,
                               where=exp.EQ(this=column_ref(primary), expression=placeholder(primary)))
-        text = prepared(("dataverse update", entity.table, tuple(values)), update)
-        cur.execute(text, [*(parameter(c, values[c.name]) for c in columns), parameter(primary, row_id)])
+        itself = parameter(primary, row_id)
+        changed_keys = [_key_memo(entity, key) for key in entity.alternate_keys if any(name in values for name in key)]
+        cur.update(("dataverse update", entity.table, tuple(values)), update,
+                   lambda: bulk_update(entity.table, primary, columns, "versionnumber"),
+                   [*(parameter(c, values[c.name]) for c in columns), itself], VERSION_SEQUENCE,
+                   [rule_rows.row_memo(entity, itself), *changed_keys])
         rules.after_write(cur, entity, row_id, self._rules())
 
     def _answer(self, entity: EntitySet, request: Request, api_root: str, row_id: str, *, created: bool, entity_id: str) -> Response:
@@ -270,6 +311,69 @@ def _taken(entity: EntitySet, key: tuple[str, ...]) -> exp.Select:
 
 def _taken_parameters(entity: EntitySet, key: tuple[str, ...], values: dict, row_id: str) -> list[object]:
     return [*(str(values[n]) for n in key), parameter(entity.column(entity.key[0]), row_id)]
+
+
+@dataclass
+class _KeyHolders:
+    """Who holds an alternate key's values: for every row whose first key column, lowered, is in `probed`,
+    its lowered key values -> its primary keys."""
+
+    probed: set[str]
+    holders: dict[tuple, set[str]]
+
+
+def _key_memo(entity: EntitySet, key: tuple[str, ...]) -> tuple:
+    return ("dataverse alternate key", entity.table, key)
+
+
+def _valid_id(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _known_rows(entity: EntitySet) -> exp.Select:
+    """Every stored column of the rows whose keys are in the one list parameter (GUID texts)."""
+    primary = column_ref(entity.column(entity.key[0]))
+    wanted = exp.select(exp.Unnest(expressions=[exp.cast(exp.Placeholder(), "UUID[]")]))
+    return exp.select(exp.Star()).from_(exp.to_table(entity.table, quoted=True)).where(primary.isin(query=wanted))
+
+
+def _key_holders(entity: EntitySet, key: tuple[str, ...]) -> exp.Select:
+    """(lowered key values..., primary key as text) of the rows whose first key column, lowered, is in the one list parameter."""
+    lowered = [exp.Lower(this=column_ref(entity.column(name))) for name in key]
+    wanted = exp.select(exp.Unnest(expressions=[exp.cast(exp.Placeholder(), "VARCHAR[]")]))
+    return exp.select(*lowered, exp.cast(column_ref(entity.column(entity.key[0])), "VARCHAR")) \
+        .from_(exp.to_table(entity.table, quoted=True)).where(lowered[0].copy().isin(query=wanted))
+
+
+def _remembered_taken(cur: Transaction, entity: EntitySet, key: tuple[str, ...], values: dict, row_id: str) -> bool | None:
+    """What `_taken` would answer, from the memo; None when the memo cannot tell (then ask the store).
+
+    Only ASCII values: DuckDB's `lower` and Python's agree on them."""
+    known = cur.memo.get(_key_memo(entity, key))
+    wanted = tuple(str(values[name]) for name in key)
+    if not isinstance(known, _KeyHolders) or not all(v.isascii() for v in wanted) or wanted[0].lower() not in known.probed:
+        return None
+    itself = parameter(entity.column(entity.key[0]), row_id)
+    return any(holder != itself for holder in known.holders.get(tuple(v.lower() for v in wanted), ()))
+
+
+def _remember_inserted(cur: Transaction, entity: EntitySet, row_id: str, values: dict) -> None:
+    """After an insert the memo no longer knows the row (its version comes with the statement) and knows it holds its keys."""
+    itself = parameter(entity.column(entity.key[0]), row_id)  # the stored id's text, as the memo keys it
+    cur.memo.pop(rule_rows.row_memo(entity, itself), None)
+    for key in entity.alternate_keys:
+        known = cur.memo.get(_key_memo(entity, key))
+        if not isinstance(known, _KeyHolders) or values.get(key[0]) is None:
+            continue
+        held = tuple(str(values[name]) if values.get(name) is not None else None for name in key)
+        if not all(v is None or v.isascii() for v in held):
+            del cur.memo[_key_memo(entity, key)]  # the store lowers it, not Python: ask the store from now on
+        elif held[0].lower() in known.probed and None not in held:
+            known.holders.setdefault(tuple(v.lower() for v in held), set()).add(itself)
 
 
 def _next_version() -> exp.Expression:

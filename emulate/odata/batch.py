@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from emulate.errors import BadRequest
 from emulate.server import Request, Response
-from emulate.store import Store
+from emulate.store import DeferredWriteFailed, Store, Transaction
 
 _REQUEST_LINE = re.compile(r"(?P<method>[A-Z]+) (?P<url>\S+)(?: HTTP/\d\.\d)?")
 _REFERENCE = re.compile(r"\$(?P<name>[A-Za-z0-9_.\-]+)(?P<rest>.*)", re.DOTALL)
@@ -271,8 +271,11 @@ class _Rollback(Exception):
     """Raised inside a transaction to roll back every write of it."""
 
 
+Prepare = Callable[[Transaction, list[Item]], None]
+
+
 def run_items(store: Store, items: list[Item], answer: Callable[[Item], tuple[Answer, bool]],
-              stop_on_failure: bool) -> tuple[list[Answer], bool]:
+              stop_on_failure: bool, prepare: Prepare | None = None) -> tuple[list[Answer], bool]:
     """Answer `items` in order: (answers, whether one failed); with `stop_on_failure` up to the first failure.
 
     `answer` answers one item (a change set through `run_change_set`) and says whether it failed.
@@ -281,6 +284,10 @@ def run_items(store: Store, items: list[Item], answer: Callable[[Item], tuple[An
     transaction that commits, and the failed item's answer stands: so every change set still
     commits all or nothing, and each item sees exactly what the items before it left. Requests
     that only read (GET outside a change set) run outside any write transaction, as alone.
+
+    With `prepare`, a run of write items holds its inserts and updates back (`store.Transaction`)
+    and `prepare(transaction, items)` first tells the transaction what it will look up; if the
+    held-back writes fail together, the run goes again with each write sent at once.
     """
     answers: list[Answer] = []
     position, any_failed = 0, False
@@ -292,7 +299,7 @@ def run_items(store: Store, items: list[Item], answer: Callable[[Item], tuple[An
             end = position
             while end < len(items) and not _reads_only(items[end]):
                 end += 1
-            done, failure = _run_writes(store, items[position:end], answer)
+            done, failure = _run_writes(store, items[position:end], answer, prepare)
         answers += done
         position += len(done)
         if failure is not None:
@@ -307,13 +314,25 @@ def _reads_only(item: Item) -> bool:
     return isinstance(item, Operation) and item.method in ("GET", "HEAD")
 
 
-def _run_writes(store: Store, items: list[Item], answer: Callable[[Item], tuple[Answer, bool]]) -> tuple[list[Answer], Answer | None]:
+def _run_writes(store: Store, items: list[Item], answer: Callable[[Item], tuple[Answer, bool]],
+                prepare: Prepare | None) -> tuple[list[Answer], Answer | None]:
     """(answers of the items committed, the failed item's answer or None): all items in one transaction
-    up to the first failure; the failure rolls it back and the items before it run again and commit."""
+    up to the first failure; the failure rolls it back and the items before it run again and commit.
+    Held-back writes that fail together (`prepare`) roll it back too, and the items run again without."""
+    try:
+        return _run_writes_once(store, items, answer, prepare)
+    except DeferredWriteFailed:
+        return _run_writes_once(store, items, answer, None)
+
+
+def _run_writes_once(store: Store, items: list[Item], answer: Callable[[Item], tuple[Answer, bool]],
+                     prepare: Prepare | None) -> tuple[list[Answer], Answer | None]:
     done: list[Answer] = []
     failure: tuple[int, Answer] | None = None
     try:
-        with store.writing():
+        with store.writing(defer=prepare is not None) as transaction:
+            if prepare is not None:
+                prepare(transaction, items)
             for index, item in enumerate(items):
                 part, failed = answer(item)
                 if failed:
@@ -324,7 +343,7 @@ def _run_writes(store: Store, items: list[Item], answer: Callable[[Item], tuple[
         index, part = failure
         if index == 0:
             return [], part
-        again, other = _run_writes(store, items[:index], answer)
+        again, other = _run_writes(store, items[:index], answer, prepare)
         return again, other or part  # `other`: an item before failed this time; the caller goes on after it
     return done, None
 

@@ -133,9 +133,14 @@ class _Parser:
         return result
 
     def _or(self) -> exp.Expression:
-        result = self._and()
+        terms = [self._and()]
         while self._take_word("or"):
-            result = exp.Or(this=result, expression=self._and())
+            terms.append(self._and())
+        if len(terms) > 1 and _one_subject_equalities(terms):
+            return exp.In(this=terms[0].this, expressions=[_in_list_constant(term.expression) for term in terms])
+        result = terms[0]
+        for term in terms[1:]:
+            result = exp.Or(this=result, expression=term)
         return result
 
     def _and(self) -> exp.Expression:
@@ -326,3 +331,25 @@ class _Parser:
         escaped = re.sub(r"([!%_])", r"!\1", pattern).replace("*", "%")
         match = exp.Anonymous(this="ilike_escape", expressions=[subject, exp.Literal.string(escaped), exp.Literal.string("!")])
         return match if operator == "eq" else exp.Not(this=match)
+
+
+def _one_subject_equalities(terms: list[exp.Expression]) -> bool:
+    """Whether `terms` (joined by `or`) all compare one subject for equality with constants of one type:
+    `a eq x or a eq y` is then `a IN (x, y)`, the same predicate (what a client reading many records
+    by key sends) in a far smaller tree. Constants: a GUID (`CAST('…' AS UUID)`) or a lowered string."""
+    if not all(isinstance(term, exp.EQ) for term in terms):
+        return False
+    subject, first = terms[0].this, terms[0].expression
+    return all(term.this == subject and _same_constant_kind(term.expression, first) for term in terms)
+
+
+def _in_list_constant(value: exp.Expression) -> exp.Expression:
+    """A GUID as its bare text literal in an IN list: DuckDB casts it to the column's UUID type as
+    the explicit cast would (the text is a checked GUID), and binds a long list of texts far faster."""
+    return value.this if isinstance(value, exp.Cast) else value
+
+
+def _same_constant_kind(value: exp.Expression, first: exp.Expression) -> bool:
+    if isinstance(value, exp.Cast):
+        return isinstance(first, exp.Cast) and value.to.this == first.to.this == exp.DataType.Type.UUID and isinstance(value.this, exp.Literal)
+    return isinstance(value, exp.Lower) and isinstance(first, exp.Lower) and isinstance(value.this, exp.Literal) and value.this.is_string

@@ -5,7 +5,8 @@ import time
 import jwt
 import pytest
 
-from emulate.authority import FNO_RESOURCE, SALES_RESOURCE
+from emulate.authority import FNO_RESOURCE, SALES_RESOURCE, AppRegistration, TokenAuthority
+from emulate.errors import Unauthorized
 from emulate.tenant import EmulatedTenant
 from tests.emulate.msal_apps import msal_app
 
@@ -111,3 +112,21 @@ def test_v1_endpoint_accepts_the_real_resource_identifiers(tenant, http, trailin
         assert answer.status_code == 200, answer.text
         assert answer.json()["resource"] == resource + trailing
         assert http.get(right_url, headers={"Authorization": f"Bearer {answer.json()['access_token']}"}).status_code == 200
+
+
+def test_a_token_checked_once_is_still_refused_where_and_when_it_is_not_valid():
+    """Verified claims are reused per token string (every $batch part carries the batch's token),
+    never for another audience, and not once the token expired: then the answer is PyJWT's own."""
+    authority = TokenAuthority(AppRegistration("tenant", "client", "secret"), lifetime_s=1)
+    authority.register("https://sales.test", SALES_RESOURCE)
+    authority.register("https://fno.test", FNO_RESOURCE)
+    token, _ = authority._access_token("https://sales.test")
+    bearer = f"Bearer {token}"
+    first, again = authority.verify(bearer, "https://sales.test"), authority.verify(bearer, "https://sales.test")
+    assert first == again and first["aud"] == "https://sales.test"
+    with pytest.raises(Unauthorized, match="Audience doesn't match"):
+        authority.verify(bearer, "https://fno.test")
+    time.sleep(max(0.0, first["exp"] - time.time()) + 0.05)
+    with pytest.raises(Unauthorized) as expired:
+        authority.verify(bearer, "https://sales.test")
+    assert expired.value.message == "Bearer token is not valid: Signature has expired"
