@@ -9,7 +9,8 @@ Each page's ``value`` array is cut from the body and kept as a file; only the sm
 envelope around it (nextLink, deltaLink, count) is parsed in Python. At the merge DuckDB
 reads all of an entity's page files at once (in parallel, typed by the registry's columns,
 hashing each row): into the raw table directly on a first load (history then copied from
-raw), or into one temp table that the comparing merge reads. ``_p2c_hash`` is ``extract.sql.row_hash``;
+raw; ``EarlyLanding`` does it in batches while later pages are in flight), or into one temp
+table that the comparing merge reads. ``_p2c_hash`` is ``extract.sql.row_hash``;
 ``p2c_meta.raw_hash`` records, per entity, the ``HASH_FORMAT`` its raw hashes were made with,
 and a merge under another format first recomputes them from the stored columns (one UPDATE),
 so a new hash function (or an older p2c's md5 hashes) never reads as a million changes.
@@ -21,7 +22,7 @@ import json
 import re
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -54,6 +55,7 @@ class LandResult:
     new: int
     changed: int
     deleted: int
+    warning: str | None = None  # e.g. why rows a full read did not receive were not marked deleted
 
 
 def history_table(entity: Entity) -> str:
@@ -62,23 +64,32 @@ def history_table(entity: Entity) -> str:
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
     """Create the raw and history tables, adding columns newly declared in the registry."""
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(entity.schema)}")
-    for name, extra in ((entity.entity_set, META_COLUMNS), (f"{entity.entity_set}__history", HISTORY_COLUMNS)):
-        target = table(entity.schema, name)
-        columns = (*entity.columns, *extra)
-        con.execute(f"CREATE TABLE IF NOT EXISTS {target} ({', '.join(f'{ident(n)} {t}' for n, t in columns)})")
-        present = {
-            row[0]
-            for row in con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
-                [entity.schema, name],
-            ).fetchall()
-        }
+    ensure_all_raw_tables(con, [entity])
+
+
+def ensure_all_raw_tables(con: duckdb.DuckDBPyConnection, entities: Iterable[Entity]) -> None:
+    """``ensure_raw_tables`` for many entities, with one look at the catalog for all of them:
+    only missing schemas, tables and columns cost a statement."""
+    wanted = {(e.schema, name): (*e.columns, *extra) for e in entities
+              for name, extra in ((e.entity_set, META_COLUMNS), (f"{e.entity_set}__history", HISTORY_COLUMNS))}
+    present: dict[tuple[str, str], set[str]] = {}
+    for schema, name, column in con.execute(
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+            "WHERE table_catalog = current_database()").fetchall():
+        present.setdefault((schema, name), set()).add(column)
+    schemas = {schema for schema, _ in present}
+    for schema in sorted(({s for s, _ in wanted} | {"p2c_meta"}) - schemas):
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(schema)}")
+    for (schema, name), columns in wanted.items():
+        target = table(schema, name)
+        if (schema, name) not in present:
+            con.execute(f"CREATE TABLE IF NOT EXISTS {target} ({', '.join(f'{ident(n)} {t}' for n, t in columns)})")
+            continue
         for column, type_ in columns:
-            if column not in present:
+            if column not in present[(schema, name)]:
                 con.execute(f"ALTER TABLE {target} ADD COLUMN {ident(column)} {type_}")
-    con.execute("CREATE SCHEMA IF NOT EXISTS p2c_meta")
-    con.execute(f"CREATE TABLE IF NOT EXISTS {HASH_TABLE} (entity VARCHAR PRIMARY KEY, format VARCHAR NOT NULL)")
+    if ("p2c_meta", "raw_hash") not in present:
+        con.execute(f"CREATE TABLE IF NOT EXISTS {HASH_TABLE} (entity VARCHAR PRIMARY KEY, format VARCHAR NOT NULL)")
 
 
 _VALUE_ARRAY = re.compile(rb'"value"\s*:\s*\[')
@@ -124,6 +135,8 @@ class Page:
     next_link: str | None
     delta_link: str | None
     count: int | None  # ``@odata.count``, when asked for
+    file: Path | None = None  # where its rows were kept
+    size: int = 0  # their bytes
 
 
 class PageSpool:
@@ -136,12 +149,20 @@ class PageSpool:
     are counted by their key member (``"<key>":``, which no JSON string can hold unescaped).
     ``tracking`` reads (Dataverse change tracking) also keep each row's ``id`` and ``reason``,
     which only ``$deletedEntity`` rows have, and the last page's ``@odata.deltaLink``.
+
+    Each scan of a page costs about a millisecond per 4 MB page, so the spool skips those nobody
+    needs: rows are counted only when ``count_rows`` (a progress bar shows them; a page's
+    ``rows`` is 0 otherwise), and pages are searched for ``$deletedEntity`` only in a delta
+    (not ``full_read``): a full read holds the current rows only, and should one come anyway the
+    merges still find it (by its missing key).
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, entity: Entity, *, tracking: bool = False) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, entity: Entity, *, tracking: bool = False,
+                 full_read: bool = False, count_rows: bool = True) -> None:
         self.con = con
         self.entity = entity
         self.tracking = tracking
+        self.full_read, self.count_rows = full_read, count_rows
         self.pages = 0
         self.rows = 0
         self.removals = False  # some page may hold ``$deletedEntity`` rows
@@ -179,14 +200,16 @@ class PageSpool:
                 raise ValueError("its @odata.nextLink, @odata.deltaLink or @odata.count has the wrong type")
             rows_json = bytes(rows_json)  # (one copy of the array: searched below)
             path.write_bytes(rows_json)
-            removals = self.tracking and b"$deletedEntity" in rows_json
+            removals = self.tracking and not self.full_read and b"$deletedEntity" in rows_json
             if exact:
                 rows = (cursor or self.con).execute(
                     "SELECT count(*) FROM read_json(?, columns = ?, format = 'array')", [str(path), self.columns]
                 ).fetchone()[0]
-            else:
+            elif self.count_rows:
                 rows = len(self._key_member.findall(rows_json))
                 rows += rows_json.count(b'$deletedEntity"') if removals else 0
+            else:
+                rows = 0
         except (duckdb.Error, ValueError) as exc:
             raise PageError(f"{self.entity.label}: page {number} could not be read: {self._first_line(exc)}") from exc
         with self._lock:
@@ -196,7 +219,7 @@ class PageSpool:
             self.received_any = self.received_any or b"{" in rows_json
             if delta_link is not None:
                 self.delta_link = delta_link
-        return Page(number, rows, next_link, delta_link, count)
+        return Page(number, rows, next_link, delta_link, count, path, len(rows_json))
 
     def source(self) -> str:
         """A ``FROM`` clause over every page's rows, with ``_p2c_page`` (the page number) and ``_p2c_hash``."""
@@ -204,8 +227,9 @@ class PageSpool:
         return (f"(SELECT * EXCLUDE (filename), {page} AS _p2c_page, {row_hash(self.entity.column_names)} AS _p2c_hash "
                 f"FROM read_json(?, columns = ?, format = 'array', filename = true))")
 
-    def parameters(self) -> list:
-        return [[str(p) for p in self.files], self.columns]
+    def parameters(self, files: Iterable[Path] | None = None) -> list:
+        """``source()``'s parameters: every page file, or only ``files``."""
+        return [[str(p) for p in (self.files if files is None else files)], self.columns]
 
     def materialise(self, con: duckdb.DuckDBPyConnection) -> None:
         """Parse every page into the temp table ``name`` (for the comparing merge)."""
@@ -215,10 +239,12 @@ class PageSpool:
             return
         self.parse(con, f"CREATE OR REPLACE TEMP TABLE {self.name} AS SELECT * FROM {self.source()}")
 
-    def parse(self, con: duckdb.DuckDBPyConnection, sql: str, extra: list | None = None) -> int:
-        """Run ``sql`` (which reads ``source()``); a page DuckDB cannot read fails with one line naming it."""
+    def parse(self, con: duckdb.DuckDBPyConnection, sql: str, extra: list | None = None,
+              files: Iterable[Path] | None = None) -> int:
+        """Run ``sql`` (which reads ``source()``, over ``files`` or every page); a page DuckDB cannot
+        read fails with one line naming it."""
         try:
-            return con.execute(sql, [*(extra or []), *self.parameters()]).fetchone()[0]
+            return con.execute(sql, [*(extra or []), *self.parameters(files)]).fetchone()[0]
         except duckdb.Error as exc:
             found = re.search(r"page-([0-9]+)[.]json", str(exc))
             which = f"page {found.group(1)}" if found else "a page"
@@ -242,13 +268,19 @@ def merge_into_raw(
     run_id: int,
     extracted_at: datetime,
     full_read: bool,
+    expected_keys: int | None = None,
     before_commit: Callable[[], None] | None = None,
 ) -> LandResult:
     """Merge the spooled rows into the raw and history tables in one transaction.
 
     A full read also marks rows that were not received as deleted; any read marks the keys
-    of its ``$deletedEntity`` rows deleted. ``before_commit`` runs inside the transaction
-    (the deltaLink is stored there), so the merge and it commit or roll back together.
+    of its ``$deletedEntity`` rows deleted. ``expected_keys`` is the service's count of the
+    rows a full read covers (``@odata.count`` of its first page): when the distinct keys
+    received differ from it, the rows moved while the read was under way (a ranged read's
+    ``$skip`` offsets shift when a row is deleted, and a live row can fall between two
+    ranges), so absence proves nothing and no row is marked deleted for it; the result's
+    ``warning`` says so. ``before_commit`` runs inside the transaction (the deltaLink is
+    stored there), so the merge and it commit or roll back together.
     """
     raw = table(entity.schema, entity.entity_set)
     history = history_table(entity)
@@ -260,7 +292,7 @@ def merge_into_raw(
     con.execute("BEGIN TRANSACTION")
     try:
         if not spool.removals and con.execute(f"SELECT NOT EXISTS (FROM {raw}) AND NOT EXISTS (FROM {history})").fetchone()[0]:
-            result = _first_load(con, entity, spool, run_id, extracted_at)
+            result = _first_load(con, entity, spool, run_id, extracted_at, expected_keys)
             if result is not None:
                 _record_hash_format(con, entity)
                 if before_commit is not None:
@@ -287,6 +319,10 @@ def merge_into_raw(
         kind = "TABLE" if repeated else "VIEW"
         con.execute(f"CREATE OR REPLACE TEMP {kind} _p2c_incoming AS SELECT {cols}, _p2c_hash {received_rows}{latest}")
         _rehash_if_needed(con, entity, raw)
+        warning = None
+        if full_read and expected_keys is not None:
+            warning = _count_mismatch(con.execute("SELECT count(*) FROM _p2c_incoming").fetchone()[0], expected_keys)
+            full_read = warning is None
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _p2c_changed AS SELECT i.*, r.{first_key} IS NULL AS _p2c_is_new "
             f"FROM _p2c_incoming i LEFT JOIN {raw} r ON {key_match(entity.key, 'i', 'r')} "
@@ -331,30 +367,129 @@ def merge_into_raw(
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return LandResult(received=received, new=new, changed=changed, deleted=deleted)
+    return LandResult(received=received, new=new, changed=changed, deleted=deleted, warning=warning)
+
+
+def _count_mismatch(keys: int, expected_keys: int) -> str | None:
+    """The warning for a full read whose distinct keys differ from the service's count (None: they agree)."""
+    if keys == expected_keys:
+        return None
+    return (f"received {keys} distinct keys but the service counted {expected_keys} when the read began: rows were "
+            "added or deleted while it was under way, so rows not received were not marked deleted this run")
 
 
 def _first_load(con: duckdb.DuckDBPyConnection, entity: Entity, spool: PageSpool, run_id: int,
-                extracted_at: datetime) -> LandResult | None:
+                extracted_at: datetime, expected_keys: int | None = None) -> LandResult | None:
     """Empty raw and history tables: the pages are parsed straight into raw, and history copied from it.
 
     Everything received is new; nothing can be changed or deleted. Returns None (raw emptied
     again, inside the transaction) when a key came twice: the comparing merge keeps its latest page.
     """
-    raw, history = table(entity.schema, entity.entity_set), history_table(entity)
+    new = _insert_pages(con, entity, spool, spool.files, run_id, extracted_at)
+    result = _complete_first_load(con, entity, new, run_id, expected_keys)
+    if result is None:
+        con.execute(f"DELETE FROM {table(entity.schema, entity.entity_set)}")
+    return result
+
+
+def _insert_pages(con: duckdb.DuckDBPyConnection, entity: Entity, spool: PageSpool, files: list[Path], run_id: int,
+                  extracted_at: datetime) -> int:
+    """Parse ``files`` (some of the spool's pages) straight into the raw table; returns the rows inserted."""
+    if not files:
+        return 0
     cols = column_list(entity.column_names)
     keyed = f" WHERE {ident(entity.key[0])} IS NOT NULL" if spool.tracking else ""
-    new = spool.parse(con, f"INSERT INTO {raw} SELECT {cols}, ?, ?, _p2c_hash, false FROM {spool.source()}{keyed}",
-                      [run_id, extracted_at]) if spool.files else 0
-    if con.execute(f"SELECT 1 FROM {raw} GROUP BY {column_list(entity.key)} HAVING count(*) > 1 LIMIT 1").fetchone():
-        con.execute(f"DELETE FROM {raw}")
+    return spool.parse(con, f"INSERT INTO {table(entity.schema, entity.entity_set)} SELECT {cols}, ?, ?, _p2c_hash, false "
+                            f"FROM {spool.source()}{keyed}", [run_id, extracted_at], files)
+
+
+def _complete_first_load(con: duckdb.DuckDBPyConnection, entity: Entity, new: int, run_id: int,
+                         expected_keys: int | None) -> LandResult | None:
+    """Raw holds the ``new`` rows of a first load: copy them into history, or return None when a key came twice."""
+    raw, history = table(entity.schema, entity.entity_set), history_table(entity)
+    keys = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {raw} GROUP BY {column_list(entity.key)})").fetchone()[0]
+    if keys != new:  # a key came twice
         return None
-    con.execute(f"INSERT INTO {history} SELECT {cols}, _p2c_hash, false, ?, NULL FROM {raw}", [run_id])
-    return LandResult(received=new, new=new, changed=0, deleted=0)
+    con.execute(f"INSERT INTO {history} SELECT {column_list(entity.column_names)}, _p2c_hash, false, ?, NULL FROM {raw}",
+                [run_id])
+    warning = _count_mismatch(keys, expected_keys) if expected_keys is not None else None
+    return LandResult(received=new, new=new, changed=0, deleted=0, warning=warning)
+
+
+class EarlyLanding:
+    """A first load that parses its pages into raw while later ones are still in flight.
+
+    Raw and history must be empty. The rows go in batches of page files (the caller decides
+    when a batch is worth it) through ``cursor``, a connection of its own, inside one
+    transaction that stays open until ``finish``: nothing is visible, and nothing stays, unless
+    every page arrived and the whole first load commits, as with ``merge_into_raw``; other
+    entities' merges commit meanwhile (they touch other rows). ``finish`` returns None, with
+    everything rolled back, when the comparing merge must do it instead (a key came twice, or
+    raw was not empty after all). Batches must not overlap: the extractor lands them on one thread.
+    """
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, entity: Entity, spool: PageSpool, *, run_id: int,
+                 extracted_at: datetime) -> None:
+        self.cursor, self.entity, self.spool = cursor, entity, spool
+        self.run_id, self.extracted_at = run_id, extracted_at
+        self.landed: set[Path] = set()
+        self.rows = 0
+        self.open = False  # a transaction is under way
+        self.usable = True  # False once raw turned out not to be empty
+
+    def land(self, files: list[Path]) -> None:
+        """Insert these page files' rows (beginning the transaction first)."""
+        if not self.usable:
+            return
+        if not self.open:
+            self.cursor.execute("BEGIN TRANSACTION")
+            self.open = True
+            raw, history = table(self.entity.schema, self.entity.entity_set), history_table(self.entity)
+            if not self.cursor.execute(f"SELECT NOT EXISTS (FROM {raw}) AND NOT EXISTS (FROM {history})").fetchone()[0]:
+                self.abandon()
+                self.usable = False
+                return
+        try:
+            self.rows += _insert_pages(self.cursor, self.entity, self.spool, files, self.run_id, self.extracted_at)
+        except BaseException:
+            self.abandon()
+            raise
+        self.landed.update(files)
+
+    def finish(self, *, expected_keys: int | None,
+               before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None) -> LandResult | None:
+        """Land the pages not landed yet, copy raw into history and commit; None: nothing was done."""
+        if not self.open:
+            return None
+        try:
+            rest = [f for f in self.spool.files if f not in self.landed]
+            self.rows += _insert_pages(self.cursor, self.entity, self.spool, rest, self.run_id, self.extracted_at)
+            result = _complete_first_load(self.cursor, self.entity, self.rows, self.run_id, expected_keys)
+            if result is None:
+                self.abandon()
+                return None
+            _record_hash_format(self.cursor, self.entity)
+            if before_commit is not None:
+                before_commit(self.cursor)
+            self.cursor.execute("COMMIT")
+            self.open = False
+        except BaseException:
+            self.abandon()
+            raise
+        return result
+
+    def abandon(self) -> None:
+        """Roll back whatever landed (harmless when nothing is under way)."""
+        if self.open:
+            self.open = False
+            self.cursor.execute("ROLLBACK")
 
 
 def _record_hash_format(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
-    con.execute(f"INSERT OR REPLACE INTO {HASH_TABLE} VALUES (?, ?)", [entity.label, HASH_FORMAT])
+    """Say raw's hashes are ``HASH_FORMAT`` (a write only when the record says otherwise)."""
+    stored = con.execute(f"SELECT format FROM {HASH_TABLE} WHERE entity = ?", [entity.label]).fetchone()
+    if stored is None or stored[0] != HASH_FORMAT:
+        con.execute(f"INSERT OR REPLACE INTO {HASH_TABLE} VALUES (?, ?)", [entity.label, HASH_FORMAT])
 
 
 def _rehash_if_needed(con: duckdb.DuckDBPyConnection, entity: Entity, raw: str) -> None:

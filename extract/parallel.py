@@ -8,6 +8,8 @@ hint)`` at a time, re-read before each one: the extractor ramps up to the hint.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,19 +38,41 @@ class Parallelism:
 
 
 class Gate:
-    """Admits at most ``limit()`` holders at once; the limit may change while others wait."""
+    """Admits at most ``limit()`` holders at once; the limit may change while others wait.
+
+    A freed place goes to the waiter of highest ``rank`` (tuples compare element by element),
+    the earliest among equals. The extractor ranks a request by the rows its entity's raw table
+    held before (a full read's length, roughly), then by the pages its chain has already
+    fetched: long chains of nextLinks, which no parallelism can shorten, keep their place
+    instead of queueing behind entities not yet started.
+    """
 
     def __init__(self, limit: Callable[[], int]) -> None:
         self._limit = limit
         self._cond = threading.Condition()
         self._busy = 0
+        self._waiting: list[tuple[tuple[int, ...], int]] = []  # (negated rank, arrival): smallest goes next
+        self._arrivals = itertools.count()
         self.peak = 0  # the most holders seen at once (for tests and benchmarks)
 
-    @contextmanager
-    def slot(self) -> Iterator[None]:
+    @property
+    def waiting(self) -> int:
+        """Holders-to-be queued now."""
         with self._cond:
-            while self._busy >= max(1, self._limit()):
-                self._cond.wait(0.05)
+            return len(self._waiting)
+
+    @contextmanager
+    def slot(self, rank: tuple[int, ...] = ()) -> Iterator[None]:
+        with self._cond:
+            me = (tuple(-r for r in rank), next(self._arrivals))
+            heapq.heappush(self._waiting, me)
+            try:
+                while self._busy >= max(1, self._limit()) or self._waiting[0] != me:
+                    self._cond.wait(0.05)
+            finally:
+                self._waiting.remove(me)
+                heapq.heapify(self._waiting)
+                self._cond.notify_all()  # the next waiter may now be first
             self._busy += 1
             self.peak = max(self.peak, self._busy)
         try:

@@ -68,6 +68,11 @@ class BarProgress:
         self._bar.update(self._tasks[entity], total=rows, completed=rows)
 
 
+def wants_rows(progress: Progress) -> bool:
+    """Whether ``progress`` does anything with rows (counting them costs a scan of every page)."""
+    return getattr(type(progress), "advance", None) is not NoProgress.advance
+
+
 def progress_for(stream: IO[str], *, quiet: bool = False) -> BarProgress | NoProgress:
     """A bar on ``stream`` when it is a terminal (and not ``quiet``), otherwise nothing."""
     return BarProgress(stream) if stream.isatty() and not quiet else NoProgress()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from sqlglot import exp
 
 
+@lru_cache(maxsize=4096)
 def ident(name: str) -> str:
-    """A quoted DuckDB identifier."""
+    """A quoted DuckDB identifier (remembered: a merge quotes the same few hundred names again and again)."""
     return exp.to_identifier(name, quoted=True).sql(dialect="duckdb")
 
 

@@ -14,7 +14,8 @@ from emulate.tenant import EmulatedTenant
 from extract.auth import MsalAuth, build_msal_app
 from extract.errors import ServiceError
 from extract.http import make_client
-from extract.parallel import Parallelism
+from extract.odata import key_path
+from extract.parallel import Gate, Parallelism
 from extract.profile import PROJECT_DIR
 from extract.progress import BarProgress, NoProgress, progress_for
 from extract.registry import load_project_registry
@@ -160,3 +161,94 @@ def test_progress_counts_every_landed_row_and_only_draws_on_a_terminal(tenant, c
         bar.advance("sales.accounts", 5000)
         bar.finish("sales.accounts", 10000)
     assert "sales.accounts" in "".join(terminal.text) and "10,000 rows" in "".join(terminal.text)
+
+
+def test_a_row_deleted_between_ranges_marks_no_live_row_deleted(tenant, clients):
+    """A deletion while ranges are in flight shifts the later ``$skip`` offsets: a live row falls between
+    two ranges. The keys received then differ from the first page's count, so nothing is marked deleted."""
+    fno = clients["fno"]
+    with duckdb.connect() as con:
+        extract(con, clients, [LINES], run_id=1, companies=["usmf"])
+        first, *_ = stored_keys(tenant, LINES, ("usmf",))  # in the first page: the read is key-ordered
+        deleted = []
+
+        def delete_after_first_page(response):
+            if "%24count=true" in str(response.request.url) and not deleted:
+                gone = fno.delete(f"/data/{key_path(LINES.entity_set, dict(zip(LINES.key, first)))}")
+                assert gone.status_code == 204, gone.text
+                deleted.append(first)
+
+        fno.event_hooks["response"].append(delete_after_first_page)
+        shifted, = extract(con, clients, [LINES], run_id=2, companies=["usmf"])
+        fno.event_hooks["response"].remove(delete_after_first_page)
+        assert deleted == [first]
+        assert shifted.received == len(stored_keys(tenant, LINES, ("usmf",)))  # the deleted row read, a live one missed
+        assert shifted.deleted == 0 and "not marked deleted" in shifted.warning
+        assert con.execute('select count(*) from raw_fno."CDSSalesOrderLines" where _p2c_deleted').fetchone() == (0,)
+        settled, = extract(con, clients, [LINES], run_id=3, companies=["usmf"])
+        assert (settled.deleted, settled.warning) == (1, None)
+        live = con.execute('select "dataAreaId", "SalesOrderNumber", "LineCreationSequenceNumber" '
+                           'from raw_fno."CDSSalesOrderLines" where not _p2c_deleted order by all').fetchall()
+        assert live == stored_keys(tenant, LINES, ("usmf",))
+
+
+def test_the_gate_admits_the_highest_rank_first_and_the_earliest_among_equals():
+    gate, admitted = Gate(lambda: 1), []
+
+    def wait_for_slot(name, rank):
+        with gate.slot(rank):
+            admitted.append(name)
+
+    with gate.slot():
+        waiters = []
+        for name, rank in (("new", (0, 0)), ("long entity", (500, 0)), ("chain under way", (0, 3)), ("newer", (0, 0))):
+            waiters.append(threading.Thread(target=wait_for_slot, args=(name, rank)))
+            waiters[-1].start()
+            while gate.waiting < len(waiters):  # each one queued before the next arrives
+                time.sleep(0.001)
+    for waiter in waiters:
+        waiter.join()
+    assert admitted == ["long entity", "chain under way", "new", "newer"]
+
+
+def test_a_full_read_of_the_largest_raw_table_goes_first(tenant, clients):
+    """Its chain of nextLinks is likely the longest: started last, it would end last."""
+    with duckdb.connect() as con:
+        extract(con, clients, [CURRENCIES, ACCOUNTS], run_id=1, companies=[], page_size=20)
+        watched = InFlight(clients["sales"])
+        again = extract(con, clients, [CURRENCIES, ACCOUNTS], run_id=2, companies=[], page_size=20, full_refresh=True,
+                        parallelism=Parallelism(max_requests=1))
+    assert [s.entity for s in again] == ["sales.transactioncurrencies", "sales.accounts"]  # summaries in the order asked
+    order = ["accounts" if "/accounts" in u else "currencies" for u in watched.urls]
+    assert order == ["accounts"] * again[1].requests + ["currencies"] * again[0].requests
+
+
+def test_a_first_load_landed_while_pages_travel_equals_one_landed_at_the_end(tenant, clients, monkeypatch):
+    entities = [ACCOUNTS, LINES]
+
+    def landed(threshold):
+        monkeypatch.setattr("extract.run.EARLY_LANDING_BYTES", threshold)
+        monkeypatch.setattr("extract.run.EARLY_LANDING_PAGES", threshold)
+        with duckdb.connect() as con:
+            extract(con, clients, entities, run_id=1, companies=["usmf"], page_size=20)
+            return {t: con.execute(f"select * exclude (_p2c_extracted_at) from {e.schema}.\"{t}\" order by all").fetchall()
+                    if t == e.entity_set else con.execute(f"select * from {e.schema}.\"{t}\" order by all").fetchall()
+                    for e in entities for t in (e.entity_set, f"{e.entity_set}__history")}
+
+    early = landed(1)  # every page its own batch, landed as soon as it is spooled
+    assert early == landed(1 << 40)  # nothing landed before the last page
+    assert len(early["accounts"]) == len(tenant.sales.rows("accounts"))
+
+
+def test_a_first_load_failing_after_early_batches_leaves_nothing(tenant, clients, early):
+    tenant.configure(faults=(FaultRule("500", service="fno", path="/CDSSalesOrderLines", nth=4, times=50),))
+    with duckdb.connect() as con:
+        with pytest.raises(ServiceError, match=r"^fno.CDSSalesOrderLines: HTTP 500"):
+            extract(con, clients, [LINES], run_id=1, companies=["usmf"], parallelism=Parallelism(max_requests=1))
+        assert early  # pages landed before the failure
+        assert con.execute('select count(*) from raw_fno."CDSSalesOrderLines"').fetchone() == (0,)
+        assert con.execute('select count(*) from raw_fno."CDSSalesOrderLines__history"').fetchone() == (0,)
+        tenant.configure(faults=())
+        again, = extract(con, clients, [LINES], run_id=2, companies=["usmf"])
+        assert again.new == len(stored_keys(tenant, LINES, ("usmf",)))
+        assert keys(con, LINES) == stored_keys(tenant, LINES, ("usmf",))
