@@ -165,6 +165,8 @@ def do_extract(s: Session, run_id: int, *, full_refresh: bool = False, select: S
     for e in summary:
         if e["full_reread_reason"] and e["full_reread_reason"] != "--full-refresh":
             _note(f"extract  {e['entity']}: read in full: {e['full_reread_reason']}")
+        if e.get("warning"):
+            _note(f"extract  {e['entity']}: {e['warning']}")
     return summary
 
 
