@@ -7,7 +7,8 @@ accounts has 1,000,000 rows (200 per scale unit; seeding it the first time takes
 the tenant is kept in /tmp/p2c-bench). In this process, in turn:
 
 - p2c extracts ``sales.accounts`` (the project's declared columns) into a fresh staging file:
-  rows/s from the first request to the committed raw table (target >= 100,000 rows/s), this
+  rows/s from the first request to the committed and checkpointed raw table (target >= 100,000
+  rows/s; a checkpoint, as closing the file after `p2c extract` does, is timed too), this
   process's CPU seconds, and its peak RSS during the extract (target <= 500 MB); also the
   emulator process's CPU seconds serving it, and the rows/s that alone allows on 2 cores;
 - p2c extracts it again with nothing changed: requests and seconds (target: 1 request, < 5 s);
@@ -60,9 +61,11 @@ def run_p2c(served, work: Path) -> dict:
         reset_peak_rss()
         cpu, served_cpu, start = cpu_s(), process_cpu_s(served.process.pid), time.perf_counter()
         summary, = extract(con, clients, [ACCOUNTS], run_id=1, companies=[], parallelism=Parallelism())
+        extracted = seconds(start)
+        con.execute("CHECKPOINT")  # what closing the staging file does after `p2c extract` (the extract has done it already)
         elapsed = seconds(start)
         landed = con.execute("select count(*) from raw_sales.accounts").fetchone()[0]
-        figures = {"rows": landed, "seconds": elapsed, "rows_per_s": landed / elapsed, "cpu_s": cpu_s() - cpu,
+        figures = {"rows": landed, "seconds": elapsed, "checkpoint_s": elapsed - extracted, "rows_per_s": landed / elapsed, "cpu_s": cpu_s() - cpu,
                    "emulator_cpu_s": process_cpu_s(served.process.pid) - served_cpu, "load": os.getloadavg()[0],
                    "peak_rss_mb": peak_rss_mb(), "requests": summary.requests}
         start = time.perf_counter()  # (d) nothing changed since: one delta request
@@ -120,7 +123,7 @@ def main() -> None:
         for round_ in range(1, args.rounds + 1):
             p2c = run_p2c(served, work)
             print(f"round {round_}  p2c  sales.accounts  {p2c['rows']:>9,} rows  {p2c['seconds']:6.1f} s  "
-                  f"{p2c['rows_per_s']:>9,.0f} rows/s (target >= 100,000)  {p2c['requests']} requests  "
+                  f"{p2c['rows_per_s']:>9,.0f} rows/s (target >= 100,000; closing checkpoint {p2c['checkpoint_s']:.1f} s)  {p2c['requests']} requests  "
                   f"client CPU {p2c['cpu_s']:.1f} s ({p2c['rows'] / p2c['cpu_s']:,.0f} rows per CPU s)  "
                   f"peak RSS {p2c['peak_rss_mb']:.0f} MB (target <= 500)", flush=True)
             print(f"round {round_}  emulator CPU {p2c['emulator_cpu_s']:.1f} s serving it (its own ceiling on 2 cores: "

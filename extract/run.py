@@ -211,6 +211,10 @@ class _Extraction:
                 self._settle_landing(job)
                 job.spool.close()
                 outstanding -= 1
+            if failure is None and any(early.rows for early in self.early):
+                # rows landed early were committed by another cursor, which leaves DuckDB's checkpoint to the
+                # next commit or to closing the file, without this extract's memory limit: do it now, under it
+                self.con.execute("CHECKPOINT")
         finally:
             self.stop.set()
             for pool in (*self.pools.values(), self.parsers, self.landers):
