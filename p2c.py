@@ -454,7 +454,7 @@ def emulate_command(
     scale: Annotated[int, typer.Option(help="Demo data scale for a new tenant.")] = 1,
     seed: Annotated[int, typer.Option(help="Demo data seed for a new tenant.")] = 42,
     profile_out: Annotated[Optional[Path], typer.Option(help="Write a ready-to-use profile for this tenant here.")] = None,
-    latency_ms: Annotated[float, typer.Option(min=0, help="Server time added to every Sales and F&O request.")] = 0,
+    latency_ms: Annotated[float, typer.Option(min=0, help="Least server time every Sales and F&O request takes (its own work included).")] = 0,
     throttle: Annotated[str, typer.Option(help="Service protection limits per user: 'real' (6,000 requests, "
                                                 "1,200 s of execution time per 300 s, 52 concurrent) or 'off'.")] = "off",
 ) -> None:

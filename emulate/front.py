@@ -8,7 +8,7 @@
    `timeout`/`slow`/`truncate` spoil the delivery of an answer the service did give;
 2. service protection (per user, `throttle="real"`): 429 + `Retry-After` in the service's
    own error envelope; Dataverse responses also report the remaining budget;
-3. latency: server time added before the service answers (so it counts as execution time).
+3. latency: the least server time a request takes, its own work included (so it counts as execution time).
 
 With the default settings a request costs one attribute read and a header more.
 """
@@ -121,14 +121,19 @@ class ServiceFront:
         return self._report(response, budget)
 
     def _answer(self, request: Request, current: _Setting) -> Response:
+        """Serve, answering no sooner than the configured latency after the request came: the request's own
+        work counts towards it, as a real service's response time includes its processing."""
         settings = current.settings
         delay_ms = settings.latency_ms
         if settings.latency_jitter_ms:
             with self.dial.jitter_lock:
                 delay_ms += current.jitter.uniform(0, settings.latency_jitter_ms)
-        if delay_ms:
-            time.sleep(delay_ms / 1000)
-        return self._serve(request, settings)
+        started = time.monotonic()
+        response = self._serve(request, settings)
+        remaining = delay_ms / 1000 - (time.monotonic() - started)
+        if remaining > 0:
+            time.sleep(remaining)
+        return response
 
     def _report(self, response: Response, budget: Budget) -> Response:
         if self.dialect is DATAVERSE:

@@ -75,8 +75,10 @@ class FaultRule:
 class EmulatorSettings:
     """Latency, service protection and faults for both services; the default changes nothing.
 
-    - `latency_ms` (+ up to `latency_jitter_ms`, drawn from `seed`) is added to every request
-      as server time, so it counts toward the execution-time limit like a slow server would.
+    - `latency_ms` (+ up to `latency_jitter_ms`, drawn from `seed`) is the least time every
+      request takes, its own work included (a real service's response time includes its
+      processing; work that takes longer is answered when done), as server time, so it counts
+      toward the execution-time limit like a slow server would.
     - `throttle="real"` enforces `limits` per user (the token's object id) and sends the
       Dataverse `x-ms-ratelimit-*` headers, as the real service does on every response;
       `"off"` is an environment without protection, so those headers are absent too (the real
