@@ -47,8 +47,16 @@ def key_condition(entity: EntitySet, key: dict[str | None, KeyValue]) -> exp.Exp
     names = tuple(sorted(key))
     if names not in {tuple(sorted(k)) for k in (*entity.alternate_keys, entity.key)}:
         raise BadRequest(f"Invalid alternate key: {', '.join(names)} is not a key of {logical_name(entity)}.", code="0x80060888")
-    return exp.and_(*(exp.EQ(this=column_ref(entity.column(name)), expression=literal(entity.column(name), value.value))
-                      for name, value in key.items()))
+    return exp.and_(*(_alternate_key_equals(entity.column(name), value.value) for name, value in key.items()))
+
+
+def _alternate_key_equals(column: Column, value: object) -> exp.Expression:
+    """An alternate key's value names its row case-insensitively, as Dataverse's default collation
+    compares (and as the key's uniqueness is checked)."""
+    ref, given = column_ref(column), literal(column, value)
+    if column.type == "string":
+        return exp.EQ(this=exp.Lower(this=ref), expression=exp.Lower(this=given))
+    return exp.EQ(this=ref, expression=given)
 
 
 def missing(entity: EntitySet, key: dict[str | None, KeyValue]) -> NotFound:

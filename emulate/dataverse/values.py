@@ -7,6 +7,7 @@ turned into absolute URLs before the request gets here.)
 """
 
 import re
+from decimal import Decimal
 from urllib.parse import unquote, urlsplit
 
 from sqlglot import exp
@@ -48,11 +49,19 @@ def payload_values(store: Store, entity: EntitySet, body: object) -> dict:
     return values
 
 
+# The platform's bounds for a money column (MoneyAttributeMetadata) and a decimal one (DecimalAttributeMetadata)
+NUMBER_RANGES = {"money": (-922_337_203_685_477, 922_337_203_685_477), "decimal": (-100_000_000_000, 100_000_000_000)}
+
+
 def column_value(entity: EntitySet, name: str, value: object) -> object:
     """`value` checked for the (writable, non-lookup) column `name`."""
     column = entity.column(name)
     checked = coerce(column, value, entity, RULES)
     check_choice(entity, name, checked)
+    bounds = NUMBER_RANGES.get(column.type)
+    if bounds and checked is not None and not bounds[0] <= Decimal(str(checked)) <= bounds[1]:
+        raise BadRequest(f"A validation error occurred. The value {value} of '{name}' on record of type '{logical_name(entity)}' "
+                         f"is outside the valid range. Accepted range: {bounds[0]} to {bounds[1]}", code="0x80044331")
     if column.max_length and isinstance(value, str) and len(value) > column.max_length:
         raise BadRequest(f"A validation error occurred. The length of the '{name}' attribute of the '{logical_name(entity)}' entity exceeded the maximum allowed length of '{column.max_length}'.", code="0x80044331")
     return checked

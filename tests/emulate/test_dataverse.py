@@ -152,3 +152,22 @@ def test_paging_with_orderby_covers_every_row(sales, tenant):
         page = sales.get(page["@odata.nextLink"], headers=prefer).json()
     assert sorted(ids) == sorted(row["accountid"] for row in tenant.sales.rows("accounts"))
     assert names == sorted(names, key=str.lower)
+
+
+def test_an_alternate_key_names_its_row_whatever_the_case(sales):
+    created = sales.patch("contacts(msdynce_contactnumber='CON-CASE-1')", json={"lastname": "Cased"})
+    assert created.status_code == 204
+    found = sales.get("contacts(msdynce_contactnumber='con-case-1')")
+    assert found.status_code == 200 and found.json()["msdynce_contactnumber"] == "CON-CASE-1"
+    updated = sales.patch("contacts(msdynce_contactnumber='Con-Case-1')", json={"telephone1": "9"})
+    assert updated.status_code == 204
+    rows = sales.get("contacts", params={"$filter": "msdynce_contactnumber eq 'CON-CASE-1'"}).json()["value"]
+    assert len(rows) == 1 and rows[0]["telephone1"] == "9"
+
+
+@pytest.mark.parametrize("amount", [1e17, -1e15])
+def test_a_money_value_outside_the_platform_range_is_a_validation_error(sales, amount):
+    refused = sales.post("accounts", json={"name": "Too rich", "creditlimit": amount})
+    assert refused.status_code == 400
+    error = refused.json()["error"]
+    assert error["code"] == "0x80044331" and "'creditlimit'" in error["message"] and "outside the valid range" in error["message"]
