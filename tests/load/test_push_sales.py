@@ -68,7 +68,6 @@ def test_batches_split_at_1000_operations_without_splitting_a_document():
     assert all(len(found) == 1 for found in where.values())  # every document within one batch
 
 
-@pytest.mark.slow  # ~45 s: the emulator spends ~35 ms on each upsert
 def test_1001_creates_go_in_two_batches(cli, project, tenant):
     project.seed("sales_accounts", [{"accountnumber": f"SA-{n:04}", "name": f"Bulk {n}", "telephone1": ""} for n in range(1001)])
     ok(cli, "run", "--profile", str(project.profile))
