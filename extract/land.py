@@ -9,8 +9,7 @@ Each page's ``value`` array is cut from the body and kept as a file; only the sm
 envelope around it (nextLink, deltaLink, count) is parsed in Python. At the merge DuckDB
 reads all of an entity's page files at once (in parallel, typed by the registry's columns,
 hashing each row): into the raw table directly on a first load (history then copied from
-raw; ``EarlyLanding`` does it in batches while later pages are in flight), or into one temp
-table that the comparing merge reads. ``_p2c_hash`` is ``extract.sql.row_hash``;
+raw), or into one temp table that the comparing merge reads. ``_p2c_hash`` is ``extract.sql.row_hash``;
 ``p2c_meta.raw_hash`` records, per entity, the ``HASH_FORMAT`` its raw hashes were made with,
 and a merge under another format first recomputes them from the stored columns (one UPDATE),
 so a new hash function (or an older p2c's md5 hashes) never reads as a million changes.
@@ -135,8 +134,6 @@ class Page:
     next_link: str | None
     delta_link: str | None
     count: int | None  # ``@odata.count``, when asked for
-    file: Path | None = None  # where its rows were kept
-    size: int = 0  # their bytes
 
 
 class PageSpool:
@@ -219,7 +216,7 @@ class PageSpool:
             self.received_any = self.received_any or b"{" in rows_json
             if delta_link is not None:
                 self.delta_link = delta_link
-        return Page(number, rows, next_link, delta_link, count, path, len(rows_json))
+        return Page(number, rows, next_link, delta_link, count)
 
     def source(self) -> str:
         """A ``FROM`` clause over every page's rows, with ``_p2c_page`` (the page number) and ``_p2c_hash``."""
@@ -227,9 +224,8 @@ class PageSpool:
         return (f"(SELECT * EXCLUDE (filename), {page} AS _p2c_page, {row_hash(self.entity.column_names)} AS _p2c_hash "
                 f"FROM read_json(?, columns = ?, format = 'array', filename = true))")
 
-    def parameters(self, files: Iterable[Path] | None = None) -> list:
-        """``source()``'s parameters: every page file, or only ``files``."""
-        return [[str(p) for p in (self.files if files is None else files)], self.columns]
+    def parameters(self) -> list:
+        return [[str(p) for p in self.files], self.columns]
 
     def materialise(self, con: duckdb.DuckDBPyConnection) -> None:
         """Parse every page into the temp table ``name`` (for the comparing merge)."""
@@ -239,12 +235,10 @@ class PageSpool:
             return
         self.parse(con, f"CREATE OR REPLACE TEMP TABLE {self.name} AS SELECT * FROM {self.source()}")
 
-    def parse(self, con: duckdb.DuckDBPyConnection, sql: str, extra: list | None = None,
-              files: Iterable[Path] | None = None) -> int:
-        """Run ``sql`` (which reads ``source()``, over ``files`` or every page); a page DuckDB cannot
-        read fails with one line naming it."""
+    def parse(self, con: duckdb.DuckDBPyConnection, sql: str, extra: list | None = None) -> int:
+        """Run ``sql`` (which reads ``source()``); a page DuckDB cannot read fails with one line naming it."""
         try:
-            return con.execute(sql, [*(extra or []), *self.parameters(files)]).fetchone()[0]
+            return con.execute(sql, [*(extra or []), *self.parameters()]).fetchone()[0]
         except duckdb.Error as exc:
             found = re.search(r"page-([0-9]+)[.]json", str(exc))
             which = f"page {found.group(1)}" if found else "a page"
@@ -385,104 +379,18 @@ def _first_load(con: duckdb.DuckDBPyConnection, entity: Entity, spool: PageSpool
     Everything received is new; nothing can be changed or deleted. Returns None (raw emptied
     again, inside the transaction) when a key came twice: the comparing merge keeps its latest page.
     """
-    new = _insert_pages(con, entity, spool, spool.files, run_id, extracted_at)
-    result = _complete_first_load(con, entity, new, run_id, expected_keys)
-    if result is None:
-        con.execute(f"DELETE FROM {table(entity.schema, entity.entity_set)}")
-    return result
-
-
-def _insert_pages(con: duckdb.DuckDBPyConnection, entity: Entity, spool: PageSpool, files: list[Path], run_id: int,
-                  extracted_at: datetime) -> int:
-    """Parse ``files`` (some of the spool's pages) straight into the raw table; returns the rows inserted."""
-    if not files:
-        return 0
+    raw, history = table(entity.schema, entity.entity_set), history_table(entity)
     cols = column_list(entity.column_names)
     keyed = f" WHERE {ident(entity.key[0])} IS NOT NULL" if spool.tracking else ""
-    return spool.parse(con, f"INSERT INTO {table(entity.schema, entity.entity_set)} SELECT {cols}, ?, ?, _p2c_hash, false "
-                            f"FROM {spool.source()}{keyed}", [run_id, extracted_at], files)
-
-
-def _complete_first_load(con: duckdb.DuckDBPyConnection, entity: Entity, new: int, run_id: int,
-                         expected_keys: int | None) -> LandResult | None:
-    """Raw holds the ``new`` rows of a first load: copy them into history, or return None when a key came twice."""
-    raw, history = table(entity.schema, entity.entity_set), history_table(entity)
+    new = spool.parse(con, f"INSERT INTO {raw} SELECT {cols}, ?, ?, _p2c_hash, false FROM {spool.source()}{keyed}",
+                      [run_id, extracted_at]) if spool.files else 0
     keys = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {raw} GROUP BY {column_list(entity.key)})").fetchone()[0]
     if keys != new:  # a key came twice
+        con.execute(f"DELETE FROM {raw}")
         return None
-    con.execute(f"INSERT INTO {history} SELECT {column_list(entity.column_names)}, _p2c_hash, false, ?, NULL FROM {raw}",
-                [run_id])
+    con.execute(f"INSERT INTO {history} SELECT {cols}, _p2c_hash, false, ?, NULL FROM {raw}", [run_id])
     warning = _count_mismatch(keys, expected_keys) if expected_keys is not None else None
     return LandResult(received=new, new=new, changed=0, deleted=0, warning=warning)
-
-
-class EarlyLanding:
-    """A first load that parses its pages into raw while later ones are still in flight.
-
-    Raw and history must be empty. The rows go in batches of page files (the caller decides
-    when a batch is worth it) through ``cursor``, a connection of its own, inside one
-    transaction that stays open until ``finish``: nothing is visible, and nothing stays, unless
-    every page arrived and the whole first load commits, as with ``merge_into_raw``; other
-    entities' merges commit meanwhile (they touch other rows). ``finish`` returns None, with
-    everything rolled back, when the comparing merge must do it instead (a key came twice, or
-    raw was not empty after all). Batches must not overlap: the extractor lands them on one thread.
-    """
-
-    def __init__(self, cursor: duckdb.DuckDBPyConnection, entity: Entity, spool: PageSpool, *, run_id: int,
-                 extracted_at: datetime) -> None:
-        self.cursor, self.entity, self.spool = cursor, entity, spool
-        self.run_id, self.extracted_at = run_id, extracted_at
-        self.landed: set[Path] = set()
-        self.rows = 0
-        self.open = False  # a transaction is under way
-        self.usable = True  # False once raw turned out not to be empty
-
-    def land(self, files: list[Path]) -> None:
-        """Insert these page files' rows (beginning the transaction first)."""
-        if not self.usable:
-            return
-        if not self.open:
-            self.cursor.execute("BEGIN TRANSACTION")
-            self.open = True
-            raw, history = table(self.entity.schema, self.entity.entity_set), history_table(self.entity)
-            if not self.cursor.execute(f"SELECT NOT EXISTS (FROM {raw}) AND NOT EXISTS (FROM {history})").fetchone()[0]:
-                self.abandon()
-                self.usable = False
-                return
-        try:
-            self.rows += _insert_pages(self.cursor, self.entity, self.spool, files, self.run_id, self.extracted_at)
-        except BaseException:
-            self.abandon()
-            raise
-        self.landed.update(files)
-
-    def finish(self, *, expected_keys: int | None,
-               before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None) -> LandResult | None:
-        """Land the pages not landed yet, copy raw into history and commit; None: nothing was done."""
-        if not self.open:
-            return None
-        try:
-            rest = [f for f in self.spool.files if f not in self.landed]
-            self.rows += _insert_pages(self.cursor, self.entity, self.spool, rest, self.run_id, self.extracted_at)
-            result = _complete_first_load(self.cursor, self.entity, self.rows, self.run_id, expected_keys)
-            if result is None:
-                self.abandon()
-                return None
-            _record_hash_format(self.cursor, self.entity)
-            if before_commit is not None:
-                before_commit(self.cursor)
-            self.cursor.execute("COMMIT")
-            self.open = False
-        except BaseException:
-            self.abandon()
-            raise
-        return result
-
-    def abandon(self) -> None:
-        """Roll back whatever landed (harmless when nothing is under way)."""
-        if self.open:
-            self.open = False
-            self.cursor.execute("ROLLBACK")
 
 
 def _record_hash_format(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:

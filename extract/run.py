@@ -9,9 +9,7 @@ Entities are read concurrently, and a large F&O entity as key-ordered ranges rea
 (extract/parallel.py bounds the requests in flight per service). Worker threads fetch; parser
 threads cut each page's rows out of its body into a page file (extract/land.py) while the next
 page is in flight; this thread merges each entity once all its pages are in (DuckDB parses the
-page files then, all at once), one transaction per entity. A first load (raw empty) parses its
-pages into raw in batches while later ones are in flight (``EarlyLanding``, on a landing thread,
-in a transaction that commits only at its merge), so little is left to do once the last arrives.
+page files then, all at once), one transaction per entity.
 
 A service's requests queue at its gate (extract/parallel.py) ranked by the rows the entity's raw
 table held before (a full read of a large table is a long chain of nextLinks: it goes first),
@@ -28,14 +26,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from pathlib import Path
 
 import duckdb
 import httpx
 
 from extract.errors import PageError, ServiceError
 from extract.http import send
-from extract.land import EarlyLanding, LandResult, Page, PageSpool, attach_spool, ensure_all_raw_tables, merge_into_raw
+from extract.land import LandResult, PageSpool, attach_spool, ensure_all_raw_tables, merge_into_raw
 from extract.odata import FNO_API, SALES_API, key_literal, on_service, tail_next_link
 from extract.parallel import Gate, Parallelism, service_limit
 from extract.progress import NoProgress, Progress, wants_rows
@@ -50,8 +47,6 @@ TRACK_CHANGES = "odata.track-changes"
 EXTRACT_MEMORY_LIMIT = "256MB"  # DuckDB's share while extracting: the spool and merges spill past it (500 MB peak target)
 PARSER_THREADS = 2  # pages spooled at once, beside the requests in flight
 MAX_UNPARSED_PAGES = 4  # pages received and waiting for a parser: bounds memory (a Sales page is ~4 MB)
-EARLY_LANDING_BYTES = 128 * 1024 * 1024  # a first load parses pages into raw in batches of this much while the rest travel,
-EARLY_LANDING_PAGES = 32  # or of this many pages (each file costs DuckDB ~1 ms to open: small pages add up)
 EXPIRED_VERSION_STAMP = "0x80044352"  # the service no longer holds the changes since the token (protocols.md 1.4)
 
 
@@ -152,10 +147,6 @@ class _Job:
         self.requests = 0
         self.expected_rows = 0  # what raw held before this read: how long its chain is likely to be (the gate's rank)
         self.expected_keys: int | None = None  # a ranged read's @odata.count, checked at the merge
-        self.early: EarlyLanding | None = None  # a first load landing pages while others travel
-        self.unlanded: list[Path] = []  # page files waiting for the next early batch
-        self.unlanded_bytes = 0
-        self.landing: Future | None = None  # the early batches under way (one task at a time)
         self.running = 0
         self.error: BaseException | None = None
         self.lock = threading.Lock()
@@ -172,11 +163,9 @@ class _Extraction:
         self.pools = {s: ThreadPoolExecutor(parallelism.workers, thread_name_prefix=f"p2c-{s}") for s in sorted(systems)}
         self.gates = {s: Gate(service_limit(parallelism, getattr(clients[s], "stats", None))) for s in sorted(systems)}
         self.parsers = ThreadPoolExecutor(PARSER_THREADS, thread_name_prefix="p2c-parse")
-        self.landers = ThreadPoolExecutor(1, thread_name_prefix="p2c-land")  # early batches, one at a time (DuckDB uses every core)
         self.unparsed = threading.Semaphore(MAX_UNPARSED_PAGES)
         attach_spool(con)
         self.spools: list[PageSpool] = []
-        self.early: list[EarlyLanding] = []
         self.expected_rows: dict[str, int] = {}
         self.cursors: queue.Queue[duckdb.DuckDBPyConnection] = queue.Queue()
         for _ in range(parallelism.workers * len(systems) + PARSER_THREADS):  # one per thread, made here: con is not shared
@@ -208,20 +197,12 @@ class _Extraction:
                 elif failure is None:
                     failure = job.error
                     self.stop.set()
-                self._settle_landing(job)
                 job.spool.close()
                 outstanding -= 1
-            if failure is None and any(early.rows for early in self.early):
-                # rows landed early were committed by another cursor, which leaves DuckDB's checkpoint to the
-                # next commit or to closing the file, without this extract's memory limit: do it now, under it
-                self.con.execute("CHECKPOINT")
         finally:
             self.stop.set()
-            for pool in (*self.pools.values(), self.parsers, self.landers):
+            for pool in (*self.pools.values(), self.parsers):
                 pool.shutdown(wait=True, cancel_futures=True)
-            for early in self.early:  # those an error left open roll back
-                early.abandon()
-                early.cursor.close()
             while not self.cursors.empty():
                 self.cursors.get().close()
             for spool in self.spools:  # those of entities an error left behind (closing twice is harmless)
@@ -272,9 +253,6 @@ class _Extraction:
                    started=after.started if after else time.perf_counter(),
                    extracted_at=after.extracted_at if after else utcnow())
         job.expected_rows = self.expected_rows.get(entity.label, 0) if read.full else 0  # a delta is short
-        if read.full and self.expected_rows.get(entity.label, 0) == 0:  # a first load (the lander checks history too)
-            job.early = EarlyLanding(self.con.cursor(), entity, job.spool, run_id=self.run_id, extracted_at=job.extracted_at)
-            self.early.append(job.early)
         if after is None:
             self.progress.start(entity.label)
         self._submit(job, _Stream(read.url, read.params, split=read.full and split))
@@ -326,7 +304,6 @@ class _Extraction:
                 else:  # the link (or the count) is known only once the page is parsed
                     page = job.spool.add_page(response.content, cursor, number, exact=split)
                     self.progress.advance(what, page.rows)
-                    self._offer(job, page)
                     link = page.next_link
                     if split and page.count is not None:
                         job.expected_keys = page.count
@@ -357,7 +334,6 @@ class _Extraction:
             if page.next_link != link:
                 raise PageError(f"{job.entity.label}: page {number} ends with a nextLink its parsed body does not carry")
             self.progress.advance(job.entity.label, page.rows)
-            self._offer(job, page)
         except BaseException as exc:
             with job.lock:  # the entity's streams stop asking for more pages
                 if job.error is None or isinstance(job.error, _Stopped):
@@ -367,69 +343,19 @@ class _Extraction:
             self.cursors.put(cursor)
             self.unparsed.release()
 
-    def _offer(self, job: _Job, page: Page) -> None:
-        """A page is spooled: once enough of a first load's pages wait, land them early (on the landing thread)."""
-        if job.early is None or page.file is None:
-            return
-        with job.lock:
-            job.unlanded.append(page.file)
-            job.unlanded_bytes += page.size
-            if not _batch_ready(job) or job.landing is not None:
-                return
-            job.landing = self.landers.submit(self._land_early, job)
-
-    def _land_early(self, job: _Job) -> None:
-        """Landing thread: insert the waiting batches of a first load until too few pages wait."""
-        while True:
-            with job.lock:
-                if not _batch_ready(job) or self.stop.is_set() or job.error is not None:
-                    job.landing = None
-                    return
-                batch, job.unlanded, job.unlanded_bytes = job.unlanded, [], 0
-            try:
-                job.early.land(batch)
-            except BaseException as exc:  # the entity stops, as when a page fails to spool
-                with job.lock:
-                    if job.error is None or isinstance(job.error, _Stopped):
-                        job.error = exc
-                    job.landing = None
-                return
-
-    def _settle_landing(self, job: _Job) -> None:
-        """Wait for the job's early batches to finish (they end on their own once its streams have)."""
-        while True:
-            with job.lock:
-                landing = job.landing
-            if landing is None:
-                return
-            wait([landing])
-
     def _merge(self, job: _Job) -> EntitySummary:
         entity = job.entity
 
-        def store_link(con: duckdb.DuckDBPyConnection = self.con) -> None:
-            save_delta_link(con, entity.label, job.spool.delta_link, run_id=self.run_id, updated_at=job.extracted_at)
+        def store_link() -> None:
+            save_delta_link(self.con, entity.label, job.spool.delta_link, run_id=self.run_id, updated_at=job.extracted_at)
 
-        self._settle_landing(job)
-        if job.error is not None:  # an early batch failed after the last page came
-            raise job.error
-        result = None
-        if job.early is not None:
-            result = job.early.finish(expected_keys=job.expected_keys,
-                                      before_commit=store_link if entity.change_tracked else None)
-        if result is None:  # not landed early, or it must be compared after all
-            result = merge_into_raw(self.con, entity, job.spool, run_id=self.run_id, extracted_at=job.extracted_at,
-                                    full_read=job.read.full, expected_keys=job.expected_keys,
-                                    before_commit=store_link if entity.change_tracked else None)
+        result = merge_into_raw(self.con, entity, job.spool, run_id=self.run_id, extracted_at=job.extracted_at,
+                                full_read=job.read.full, expected_keys=job.expected_keys,
+                                before_commit=store_link if entity.change_tracked else None)
         summary = _summary(entity, result, job.requests + job.earlier_requests, job.started,
                            "full" if job.read.full else "delta", job.reason, job.stats)
         self.progress.finish(entity.label, summary.received)
         return summary
-
-
-def _batch_ready(job: _Job) -> bool:
-    """Enough of a first load's pages wait to be landed early (call with ``job.lock`` held)."""
-    return job.unlanded_bytes >= EARLY_LANDING_BYTES or len(job.unlanded) >= EARLY_LANDING_PAGES
 
 
 def raw_row_counts(con: duckdb.DuckDBPyConnection, entities: Sequence[Entity]) -> dict[str, int]:

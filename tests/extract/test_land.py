@@ -155,32 +155,3 @@ def test_a_type_change_on_a_first_load_leaves_raw_empty_and_names_the_page(con):
     assert con.execute("select count(*) from raw_sales.accounts__history").fetchone() == (0,)
     assert con.execute("select count(*) from p2c_meta.raw_hash").fetchone() == (0,)
 
-
-def test_a_first_load_landed_early_is_the_load_landed_at_the_merge(con, early):
-    pages = [[{"accountid": "a", "name": "A", "creditlimit": 10.5}], [{"accountid": "b", "name": None, "creditlimit": None}]]
-    summary, _ = land(con, pages)
-    assert early and sum(early) == 2
-    assert (summary.received, summary.new) == (2, 2)
-    with duckdb.connect() as late:
-        land(late, pages)
-        for table in ("accounts", "accounts__history"):
-            query = f"select * exclude (_p2c_extracted_at) from raw_sales.{table} order by all" if table == "accounts" \
-                else f"select * from raw_sales.{table} order by all"
-            assert con.execute(query).fetchall() == late.execute(query).fetchall()
-
-
-def test_a_key_landed_early_twice_lands_once_as_its_later_version(con, early):
-    summary, _ = land(con, [[{"accountid": "a", "name": "old"}, {"accountid": "b", "name": "B"}], [{"accountid": "a", "name": "new"}]])
-    assert early and (summary.received, summary.new) == (2, 2)
-    assert raw(con) == [("a", "new", None, False), ("b", "B", None, False)]
-    assert con.execute("select accountid, name from raw_sales.accounts__history order by 1").fetchall() == [("a", "new"), ("b", "B")]
-
-
-def test_a_page_failing_in_an_early_batch_leaves_raw_empty_and_names_the_page(con, early):
-    pages = [[{"accountid": "a", "name": "A", "creditlimit": 1}], [{"accountid": "b", "name": "B", "creditlimit": "lots"}]]
-    with pytest.raises(PageError, match=r"^sales\.accounts: page 2 could not be read: .*lots"):
-        land(con, pages)
-    assert early
-    assert raw(con) == []
-    assert con.execute("select count(*) from raw_sales.accounts__history").fetchone() == (0,)
-    assert con.execute("select count(*) from p2c_meta.raw_hash").fetchone() == (0,)

@@ -223,29 +223,11 @@ def test_a_full_read_of_the_largest_raw_table_goes_first(tenant, clients):
     assert order == ["accounts"] * again[1].requests + ["currencies"] * again[0].requests
 
 
-def test_a_first_load_landed_while_pages_travel_equals_one_landed_at_the_end(tenant, clients, monkeypatch):
-    entities = [ACCOUNTS, LINES]
-
-    def landed(threshold):
-        monkeypatch.setattr("extract.run.EARLY_LANDING_BYTES", threshold)
-        monkeypatch.setattr("extract.run.EARLY_LANDING_PAGES", threshold)
-        with duckdb.connect() as con:
-            extract(con, clients, entities, run_id=1, companies=["usmf"], page_size=20)
-            return {t: con.execute(f"select * exclude (_p2c_extracted_at) from {e.schema}.\"{t}\" order by all").fetchall()
-                    if t == e.entity_set else con.execute(f"select * from {e.schema}.\"{t}\" order by all").fetchall()
-                    for e in entities for t in (e.entity_set, f"{e.entity_set}__history")}
-
-    early = landed(1)  # every page its own batch, landed as soon as it is spooled
-    assert early == landed(1 << 40)  # nothing landed before the last page
-    assert len(early["accounts"]) == len(tenant.sales.rows("accounts"))
-
-
-def test_a_first_load_failing_after_early_batches_leaves_nothing(tenant, clients, early):
+def test_a_first_load_failing_midway_leaves_nothing_and_a_rerun_lands_everything(tenant, clients):
     tenant.configure(faults=(FaultRule("500", service="fno", path="/CDSSalesOrderLines", nth=4, times=50),))
     with duckdb.connect() as con:
         with pytest.raises(ServiceError, match=r"^fno.CDSSalesOrderLines: HTTP 500"):
             extract(con, clients, [LINES], run_id=1, companies=["usmf"], parallelism=Parallelism(max_requests=1))
-        assert early  # pages landed before the failure
         assert con.execute('select count(*) from raw_fno."CDSSalesOrderLines"').fetchone() == (0,)
         assert con.execute('select count(*) from raw_fno."CDSSalesOrderLines__history"').fetchone() == (0,)
         tenant.configure(faults=())
