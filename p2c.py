@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -126,7 +127,7 @@ def _start_tenant(profile: Profile) -> Any:
 
 def _clients(profile: Profile, tenant: Any) -> dict[str, httpx.Client]:
     if tenant is not None:
-        endpoints = _tenant_endpoints(tenant)
+        endpoints = Endpoints.of_tenant(tenant)
         secret = tenant.client_secret
     else:
         endpoints = profile.endpoints
@@ -466,35 +467,23 @@ def emulate_command(
         raise typer.BadParameter(f"{throttle!r} is not one of 'real', 'off'.", param_hint="'--throttle'")
     settings = EmulatorSettings(latency_ms=latency_ms, throttle=throttle)
     with _boundary(), EmulatedTenant.start(state_dir, seed=seed, scale=scale, settings=settings) as tenant:
-        typer.echo(f"Token authority: {tenant.authority_url}")
-        typer.echo(f"Sales (Dataverse): {tenant.sales_url}/api/data/v9.2/")
-        typer.echo(f"F&O: {tenant.fno_url}/data/")
-        typer.echo(f"CA certificate: {tenant.ca_file}")
-        typer.echo(f"Client id: {tenant.client_id}")
-        typer.echo(f"Latency: {latency_ms:g} ms per request; service protection: {throttle}")
+        typer.echo("\n".join([*tenant.describe(), f"Latency: {latency_ms:g} ms per request; service protection: {throttle}"]))
         if profile_out is not None:
             write_profile(
                 profile_out, staging_database=profile_out.with_suffix(".duckdb"), companies=(tenant.default_company,),
-                endpoints=_tenant_endpoints(tenant, SERVED_SECRET_ENV),
+                endpoints=Endpoints.of_tenant(tenant, SERVED_SECRET_ENV),
                 comment="Written by `p2c emulate`: the emulated tenant it serves.",
             )
             typer.echo(f"Profile: {profile_out} (reads the client secret from {SERVED_SECRET_ENV})")
             typer.echo(f"  export {SERVED_SECRET_ENV}='{tenant.client_secret}'   # the emulated app's secret")
         typer.echo("Serving; press Ctrl+C to stop.")
         try:
-            import threading
-
             threading.Event().wait()
         except KeyboardInterrupt:
             typer.echo("Stopped.")
 
 
 SERVED_SECRET_ENV = "P2C_EMULATED_CLIENT_SECRET"
-
-
-def _tenant_endpoints(tenant: Any, secret_env: str = "") -> Endpoints:
-    return Endpoints(tenant.authority_url, tenant.client_id, secret_env, tenant.sales_url, tenant.fno_url,
-                     Path(tenant.ca_file).resolve())
 
 
 # --- audit: reading back what p2c did (audit/; docs/staging.md) ------------------------------

@@ -102,6 +102,11 @@ class EmulatedTenant:
         tenant._state_dir = state_dir
         return tenant
 
+    def describe(self) -> list[str]:
+        """What is served where, a line each (for `p2c emulate`)."""
+        return [f"Token authority: {self.authority_url}", f"Sales (Dataverse): {self.sales_url}/api/data/v9.2/",
+                f"F&O: {self.fno_url}/data/", f"CA certificate: {self.ca_file}", f"Client id: {self.client_id}"]
+
     @property
     def settings(self) -> EmulatorSettings:
         return self._dial.settings

@@ -32,6 +32,12 @@ class Endpoints:
     fno_url: str
     ca_file: Path | None = None
 
+    @classmethod
+    def of_tenant(cls, tenant: Any, secret_env: str = "") -> "Endpoints":
+        """The endpoints of a running emulated tenant (its secret read from `secret_env`, when named)."""
+        return cls(tenant.authority_url, tenant.client_id, secret_env, tenant.sales_url, tenant.fno_url,
+                   Path(tenant.ca_file).resolve())
+
     def client_secret(self, profile: str) -> str:
         secret = os.environ.get(self.client_secret_env, "")
         if not secret:
