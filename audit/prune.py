@@ -4,7 +4,8 @@ Kept, always: the raw tables (the current state), ``p2c_meta.pushed`` (the base 
 three-way diff), ``sync_state`` (delta links), the seeds and the models. Trimmed, for runs
 older than the oldest kept run K:
 
-- ``raw_*.<entity>__history``: versions replaced before K (``_p2c_valid_to_run < K``);
+- ``raw_*.<entity>__history``: versions replaced before K (``_p2c_valid_to_run < K``, kept in
+  ``<entity>__replaced``; the current versions are the raw rows);
   a version replaced in K is kept, so every kept run shows what it changed, from what, and the
   raw state of every kept run stays recoverable;
 - ``p2c_meta.runs``, ``model_builds``, ``check_results``, ``push_batches``, ``push_log``: rows of
@@ -31,10 +32,13 @@ from extract.runs import utcnow
 PER_RUN = ("runs", "model_builds", "check_results", "push_batches", "push_log")
 
 
-def history_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+def replaced_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """The tables of replaced versions behind every history view (extract/land.py), and the ``__history``
+    tables of a staging file no extract has moved to that layout yet (they hold every version)."""
     return [tuple(r) for r in con.execute(
         "SELECT table_schema, table_name FROM information_schema.tables"
-        " WHERE table_schema IN ('raw_sales', 'raw_fno') AND table_name LIKE '%\\_\\_history' ESCAPE '\\'"
+        " WHERE table_schema IN ('raw_sales', 'raw_fno') AND table_type = 'BASE TABLE'"
+        " AND (table_name LIKE '%\\_\\_replaced' ESCAPE '\\' OR table_name LIKE '%\\_\\_history' ESCAPE '\\')"
         " ORDER BY 1, 2").fetchall()]
 
 
@@ -76,11 +80,12 @@ def prune(con: duckdb.DuckDBPyConnection, keep_runs: int | None = None, *, keep_
 def _statements(con, oldest_kept: int) -> list[tuple[str, str, str]]:
     """(table label, count query, delete query), each taking the oldest kept run as its one parameter."""
     found = []
-    for schema, name in history_tables(con):
+    for schema, name in replaced_tables(con):
         if "_p2c_valid_to_run" in table_columns(con, schema, name):
             where = "_p2c_valid_to_run IS NOT NULL AND _p2c_valid_to_run < $1"
             target = table(schema, name).sql("duckdb")
-            found.append((f"{schema}.{name}", f"SELECT count(*) FROM {target} WHERE {where}",
+            label = f"{schema}.{name.removesuffix('__replaced').removesuffix('__history')}__history"
+            found.append((label, f"SELECT count(*) FROM {target} WHERE {where}",
                           f"DELETE FROM {target} WHERE {where}"))
     if has_table(con, "p2c_meta", "plans"):
         # plans before the per-run ledgers: push_log keeps the outcomes of the plans that stay

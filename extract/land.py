@@ -8,11 +8,17 @@ merge marks those keys deleted, and everything else it received as new or change
 Each page's ``value`` array is cut from the body and kept as a file; only the small
 envelope around it (nextLink, deltaLink, count) is parsed in Python. At the merge DuckDB
 reads all of an entity's page files at once (in parallel, typed by the registry's columns,
-hashing each row): into the raw table directly on a first load (history then copied from
-raw), or into one temp table that the comparing merge reads. ``_p2c_hash`` is ``extract.sql.row_hash``;
-``p2c_meta.raw_hash`` records, per entity, the ``HASH_FORMAT`` its raw hashes were made with,
-and a merge under another format first recomputes them from the stored columns (one UPDATE),
-so a new hash function (or an older p2c's md5 hashes) never reads as a million changes.
+hashing each row): into the raw table directly on a first load, or into one temp table that
+the comparing merge reads. ``_p2c_hash`` is ``extract.sql.row_hash``; ``p2c_meta.raw_hash``
+records, per entity, the ``HASH_FORMAT`` its raw hashes were made with, and a merge under
+another format first recomputes them from the stored columns (one UPDATE), so a new hash
+function (or an older p2c's md5 hashes) never reads as a million changes.
+
+History is stored once: the current version of a key is its raw row (valid from the row's
+``_p2c_run_id``), and ``<entity>__replaced`` holds the versions later ones replaced (each with
+the run that replaced it). ``<entity>__history`` is the view over both that readers query, one
+row per version, the current one with ``_p2c_valid_to_run`` NULL. A first load therefore writes
+its rows once, and a merge moves only the replaced rows' old versions.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from pathlib import Path
 
 import duckdb
 
-from extract.errors import PageError
+from extract.errors import ExtractError, PageError
 from extract.registry import TRACKING_MEMBERS, Entity
 from extract.sql import column_list, ident, key_match, row_hash, table
 
@@ -58,7 +64,21 @@ class LandResult:
 
 
 def history_table(entity: Entity) -> str:
+    """The view of every version of the entity's rows (``replaced_table`` and the raw table)."""
     return table(entity.schema, f"{entity.entity_set}__history")
+
+
+def replaced_table(entity: Entity) -> str:
+    """The versions of the entity's rows that later versions replaced."""
+    return table(entity.schema, f"{entity.entity_set}__replaced")
+
+
+def _history_view(schema: str, entity_set: str) -> str:
+    """The history view: replaced versions, then each raw row as its key's current version."""
+    replaced, raw = table(schema, f"{entity_set}__replaced"), table(schema, entity_set)
+    return (f"CREATE OR REPLACE VIEW {table(schema, f'{entity_set}__history')} AS SELECT * FROM {replaced} "
+            f"UNION ALL BY NAME SELECT * EXCLUDE (_p2c_run_id, _p2c_extracted_at), _p2c_run_id AS _p2c_valid_from_run, "
+            f"CAST(NULL AS BIGINT) AS _p2c_valid_to_run FROM {raw}")
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
@@ -68,27 +88,52 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
 
 def ensure_all_raw_tables(con: duckdb.DuckDBPyConnection, entities: Iterable[Entity]) -> None:
     """``ensure_raw_tables`` for many entities, with one look at the catalog for all of them:
-    only missing schemas, tables and columns cost a statement."""
+    only missing schemas, tables, columns and views cost a statement. A staging file from before
+    the history view (a ``__history`` table holding every version) is moved to the view's layout."""
+    entities = list(entities)
     wanted = {(e.schema, name): (*e.columns, *extra) for e in entities
-              for name, extra in ((e.entity_set, META_COLUMNS), (f"{e.entity_set}__history", HISTORY_COLUMNS))}
+              for name, extra in ((e.entity_set, META_COLUMNS), (f"{e.entity_set}__replaced", HISTORY_COLUMNS))}
     present: dict[tuple[str, str], set[str]] = {}
     for schema, name, column in con.execute(
             "SELECT table_schema, table_name, column_name FROM information_schema.columns "
             "WHERE table_catalog = current_database()").fetchall():
         present.setdefault((schema, name), set()).add(column)
+    kinds = dict(((schema, name), kind) for schema, name, kind in con.execute(
+        "SELECT table_schema, table_name, table_type FROM information_schema.tables WHERE table_catalog = current_database()"
+    ).fetchall())
     schemas = {schema for schema, _ in present}
     for schema in sorted(({s for s, _ in wanted} | {"p2c_meta"}) - schemas):
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(schema)}")
+    for e in entities:
+        if kinds.get((e.schema, f"{e.entity_set}__history")) == "BASE TABLE":
+            _move_to_history_view(con, e.schema, e.entity_set, (e.schema, f"{e.entity_set}__replaced") in present)
+            present[(e.schema, f"{e.entity_set}__replaced")] = present.pop((e.schema, f"{e.entity_set}__history"))
+            del kinds[(e.schema, f"{e.entity_set}__history")]
+    altered: set[tuple[str, str]] = set()
     for (schema, name), columns in wanted.items():
         target = table(schema, name)
         if (schema, name) not in present:
             con.execute(f"CREATE TABLE IF NOT EXISTS {target} ({', '.join(f'{ident(n)} {t}' for n, t in columns)})")
+            altered.add((schema, name.removesuffix("__replaced")))
             continue
         for column, type_ in columns:
             if column not in present[(schema, name)]:
                 con.execute(f"ALTER TABLE {target} ADD COLUMN {ident(column)} {type_}")
+                altered.add((schema, name.removesuffix("__replaced")))
+    for e in entities:
+        if (e.schema, e.entity_set) in altered or (e.schema, f"{e.entity_set}__history") not in kinds:
+            con.execute(_history_view(e.schema, e.entity_set))
     if ("p2c_meta", "raw_hash") not in present:
         con.execute(f"CREATE TABLE IF NOT EXISTS {HASH_TABLE} (entity VARCHAR PRIMARY KEY, format VARCHAR NOT NULL)")
+
+
+def _move_to_history_view(con: duckdb.DuckDBPyConnection, schema: str, entity_set: str, replaced_exists: bool) -> None:
+    """An older staging file's ``__history`` table → its replaced versions (the current ones are the raw rows)."""
+    history, replaced = table(schema, f"{entity_set}__history"), table(schema, f"{entity_set}__replaced")
+    if replaced_exists:
+        raise ExtractError(f"{schema}.{entity_set}: both a __history table and a __replaced table exist; keep one")
+    con.execute(f"CREATE TABLE {replaced} AS SELECT * FROM {history} WHERE _p2c_valid_to_run IS NOT NULL")
+    con.execute(f"DROP TABLE {history}")
 
 
 _VALUE_ARRAY = re.compile(rb'"value"\s*:\s*\[')
@@ -277,7 +322,7 @@ def merge_into_raw(
     stored there), so the merge and it commit or roll back together.
     """
     raw = table(entity.schema, entity.entity_set)
-    history = history_table(entity)
+    replaced = replaced_table(entity)
     cols = column_list(entity.column_names)
     keys = column_list(entity.key)
     first_key = ident(entity.key[0])
@@ -285,7 +330,7 @@ def merge_into_raw(
         return _nothing_received(con, before_commit)  # a quiet delta: no scan of a million raw rows
     con.execute("BEGIN TRANSACTION")
     try:
-        if not spool.removals and con.execute(f"SELECT NOT EXISTS (FROM {raw}) AND NOT EXISTS (FROM {history})").fetchone()[0]:
+        if not spool.removals and con.execute(f"SELECT NOT EXISTS (FROM {raw}) AND NOT EXISTS (FROM {replaced})").fetchone()[0]:
             result = _first_load(con, entity, spool, run_id, extracted_at, expected_keys)
             if result is not None:
                 _record_hash_format(con, entity)
@@ -331,13 +376,11 @@ def merge_into_raw(
             f"OR EXISTS (SELECT 1 FROM _p2c_removed d WHERE {key_match(entity.key, 'd', 'r')}))"
         )
         touched = f"(SELECT {keys} FROM _p2c_changed UNION ALL SELECT {keys} FROM _p2c_gone)"
-        con.execute(
-            f"UPDATE {history} h SET _p2c_valid_to_run = ? WHERE h._p2c_valid_to_run IS NULL "
-            f"AND EXISTS (SELECT 1 FROM {touched} t WHERE {key_match(entity.key, 't', 'h')})",
+        con.execute(  # the current versions of changed and gone keys are replaced this run
+            f"INSERT INTO {replaced} BY NAME SELECT {cols}, _p2c_hash, _p2c_deleted, _p2c_run_id AS _p2c_valid_from_run, "
+            f"?::BIGINT AS _p2c_valid_to_run FROM {raw} r WHERE EXISTS (SELECT 1 FROM {touched} t WHERE {key_match(entity.key, 't', 'r')})",
             [run_id],
         )
-        con.execute(f"INSERT INTO {history} SELECT {cols}, _p2c_hash, false, ?, NULL FROM _p2c_changed", [run_id])
-        con.execute(f"INSERT INTO {history} SELECT {cols}, _p2c_hash, true, ?, NULL FROM _p2c_gone", [run_id])
         con.execute(f"DELETE FROM {raw} r WHERE EXISTS (SELECT 1 FROM _p2c_changed c WHERE {key_match(entity.key, 'c', 'r')})")
         con.execute(
             f"INSERT INTO {raw} SELECT {cols}, ?, ?, _p2c_hash, false FROM _p2c_changed", [run_id, extracted_at]
@@ -374,12 +417,12 @@ def _count_mismatch(keys: int, expected_keys: int) -> str | None:
 
 def _first_load(con: duckdb.DuckDBPyConnection, entity: Entity, spool: PageSpool, run_id: int,
                 extracted_at: datetime, expected_keys: int | None = None) -> LandResult | None:
-    """Empty raw and history tables: the pages are parsed straight into raw, and history copied from it.
+    """Empty raw and history tables: the pages are parsed straight into raw (each row its key's current version).
 
     Everything received is new; nothing can be changed or deleted. Returns None (raw emptied
     again, inside the transaction) when a key came twice: the comparing merge keeps its latest page.
     """
-    raw, history = table(entity.schema, entity.entity_set), history_table(entity)
+    raw = table(entity.schema, entity.entity_set)
     cols = column_list(entity.column_names)
     keyed = f" WHERE {ident(entity.key[0])} IS NOT NULL" if spool.tracking else ""
     new = spool.parse(con, f"INSERT INTO {raw} SELECT {cols}, ?, ?, _p2c_hash, false FROM {spool.source()}{keyed}",
@@ -388,7 +431,6 @@ def _first_load(con: duckdb.DuckDBPyConnection, entity: Entity, spool: PageSpool
     if keys != new:  # a key came twice
         con.execute(f"DELETE FROM {raw}")
         return None
-    con.execute(f"INSERT INTO {history} SELECT {cols}, _p2c_hash, false, ?, NULL FROM {raw}", [run_id])
     warning = _count_mismatch(keys, expected_keys) if expected_keys is not None else None
     return LandResult(received=new, new=new, changed=0, deleted=0, warning=warning)
 
@@ -407,7 +449,7 @@ def _rehash_if_needed(con: duckdb.DuckDBPyConnection, entity: Entity, raw: str) 
     stored = con.execute(f"SELECT format FROM {HASH_TABLE} WHERE entity = ?", [entity.label]).fetchone()
     if stored is None or stored[0] != HASH_FORMAT:
         con.execute(f"UPDATE {raw} SET _p2c_hash = {row_hash(entity.column_names)}")
-        con.execute(f"UPDATE {history_table(entity)} SET _p2c_hash = {row_hash(entity.column_names)}")
+        con.execute(f"UPDATE {replaced_table(entity)} SET _p2c_hash = {row_hash(entity.column_names)}")
         _record_hash_format(con, entity)
 
 

@@ -27,7 +27,7 @@ import duckdb
 from extract.errors import ServiceError
 from extract.registry import Entity
 from extract.runs import utcnow
-from extract.land import PageSpool, merge_into_raw
+from extract.land import PageSpool, ensure_raw_tables, merge_into_raw
 from extract.sql import ident, table
 from load import guardrails
 from load.config import Target
@@ -279,6 +279,7 @@ def _read_back_row(con, entity: Entity, item: PlanItem, outcome: Outcome) -> dic
 
 def _merge_raw(con, entity: Entity, records: list[dict], run_id: int, now: datetime) -> None:
     """The records read back → the raw table and its ``__history`` (SCD2), the way extract lands a page."""
+    ensure_raw_tables(con, entity)  # (a staging file an older p2c extracted gets the history view first)
     spool = PageSpool(con, entity)
     try:
         spool.add_page(json.dumps({"value": records}, default=json_value).encode())

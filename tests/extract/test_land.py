@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from extract.errors import PageError
-from extract.land import HASH_FORMAT, split_page
+from extract.land import HASH_FORMAT, ensure_raw_tables, split_page
 from extract.registry import Entity
 from extract.run import extract_entity
 from extract.sql import row_hash
@@ -115,13 +115,45 @@ def test_a_page_is_cut_into_its_rows_and_its_envelope_even_with_brackets_in_its_
             split_page(bad)
 
 
+def test_history_is_stored_once_and_a_newly_declared_column_reaches_its_view(con):
+    land(con, [[{"accountid": "a", "name": "A", "creditlimit": 1}, {"accountid": "b", "name": "B", "creditlimit": 2}]])
+    assert con.execute("select count(*) from raw_sales.accounts__replaced").fetchone() == (0,)  # a first load writes raw only
+    land(con, [[{"accountid": "a", "name": "A2", "creditlimit": 1}, {"accountid": "b", "name": "B", "creditlimit": 2}]], run_id=2)
+    assert con.execute("select accountid, name, _p2c_valid_from_run, _p2c_valid_to_run from raw_sales.accounts__replaced"
+                       ).fetchall() == [("a", "A", 1, 2)]  # only the version run 2 replaced
+    wider = Entity("sales", "accounts", ACCOUNTS.key, (*ACCOUNTS.columns, ("telephone1", "VARCHAR")))
+    ensure_raw_tables(con, wider)
+    assert con.execute("select accountid, telephone1, _p2c_valid_from_run from raw_sales.accounts__history order by all"
+                       ).fetchall() == [("a", None, 1), ("a", None, 2), ("b", None, 1)]
+
+
+def test_a_staging_file_with_a_history_table_is_moved_to_the_view_with_the_same_versions(con):
+    land(con, [[{"accountid": "a", "name": "A", "creditlimit": 1}, {"accountid": "b", "name": "B", "creditlimit": 2}]])
+    land(con, [[{"accountid": "a", "name": "A2", "creditlimit": 1}]], run_id=2)
+    versions = "select * from raw_sales.accounts__history order by accountid, _p2c_valid_from_run"
+    before = con.execute(versions).fetchall()
+    # what an older p2c kept: one history table holding every version, the current ones included
+    con.execute("create table raw_sales.old_history as select * from raw_sales.accounts__history")
+    con.execute("drop view raw_sales.accounts__history")
+    con.execute("drop table raw_sales.accounts__replaced")
+    con.execute("alter table raw_sales.old_history rename to accounts__history")
+    ensure_raw_tables(con, ACCOUNTS)
+    assert con.execute("select table_type from information_schema.tables where table_name = 'accounts__history'"
+                       ).fetchall() == [("VIEW",)]
+    assert con.execute(versions).fetchall() == before
+    summary, _ = land(con, [[{"accountid": "a", "name": "A3", "creditlimit": 1}]], run_id=3)
+    assert (summary.changed, summary.deleted) == (1, 0)
+    assert con.execute("select name, _p2c_valid_from_run, _p2c_valid_to_run from raw_sales.accounts__history "
+                       "where accountid = 'a' order by 2").fetchall() == [("A", 1, 2), ("A2", 2, 3), ("A3", 3, None)]
+
+
 def test_hashes_made_by_an_older_p2c_are_recomputed_once_not_reported_as_changes(con):
     rows = [{"accountid": "a", "name": "A", "creditlimit": 1}, {"accountid": "b", "name": None, "creditlimit": 2.5}]
     land(con, [rows])
     current = con.execute("select accountid, _p2c_hash from raw_sales.accounts order by 1").fetchall()
     # what p2c stored before: md5 of the row as JSON, and no record of the hash format
     con.execute("update raw_sales.accounts set _p2c_hash = md5(to_json({'accountid': accountid, 'name': name}))")
-    con.execute("update raw_sales.accounts__history set _p2c_hash = md5(to_json({'accountid': accountid, 'name': name}))")
+    con.execute("update raw_sales.accounts__replaced set _p2c_hash = md5(to_json({'accountid': accountid, 'name': name}))")
     con.execute("delete from p2c_meta.raw_hash")
     summary, _ = land(con, [rows + [{"accountid": "c", "name": "C", "creditlimit": 3}]], run_id=2)
     assert (summary.new, summary.changed, summary.deleted) == (1, 0, 0)
