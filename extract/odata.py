@@ -1,9 +1,9 @@
-"""OData protocol helpers shared by the readers and the writers: paging and key literals."""
+"""OData protocol helpers shared by the readers and the writers: paging, key literals and record counts."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
@@ -65,3 +65,35 @@ def key_path(entity_set: str, key: Mapping[str, object]) -> str:
 
 
 _QUOTE = "'"
+
+
+RECORD_COUNT_FUNCTION = "RetrieveTotalRecordCount"
+
+
+def record_count_path(logical_names: Iterable[str]) -> str:
+    """The Web API call answering each named table's record count in one request:
+    ``RetrieveTotalRecordCount(EntityNames=['account','contact'])`` (logical names)."""
+    names = ",".join(key_literal(name) for name in logical_names)
+    return f"{SALES_API}{RECORD_COUNT_FUNCTION}(EntityNames=[{names}])"
+
+
+def read_record_counts(body: bytes) -> dict[str, int]:
+    """Logical name -> record count from the function's answer (its ``EntityRecordCountCollection``,
+    ``Keys`` and ``Values`` side by side); ``ValueError`` when the body is not such an answer."""
+    try:
+        collection = json.loads(body)["EntityRecordCountCollection"]
+        keys, values = collection["Keys"], collection["Values"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"not a {RECORD_COUNT_FUNCTION} answer") from exc
+    if not (isinstance(keys, list) and isinstance(values, list) and len(keys) == len(values)
+            and all(isinstance(k, str) for k in keys)
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in values)):
+        raise ValueError(f"not a {RECORD_COUNT_FUNCTION} answer: Keys and Values do not pair up")
+    return dict(zip(keys, values))
+
+
+def sales_logical_name(entity_set_key: str) -> str | None:
+    """A Dataverse table's logical name from its primary key column: ``accountid`` -> ``account``
+    (the platform names a table's primary id ``<logical name>id``); None for a key that is not one."""
+    name = entity_set_key.removesuffix("id")
+    return name if name and name != entity_set_key else None

@@ -41,10 +41,11 @@ class Gate:
     """Admits at most ``limit()`` holders at once; the limit may change while others wait.
 
     A freed place goes to the waiter of highest ``rank`` (tuples compare element by element),
-    the earliest among equals. The extractor ranks a request by the rows its entity's raw table
-    held before (a full read's length, roughly), then by the pages its chain has already
-    fetched: long chains of nextLinks, which no parallelism can shorten, keep their place
-    instead of queueing behind entities not yet started.
+    the earliest among equals. The extractor ranks a request by the rows its entity's full read
+    is expected to return (what its raw table held, or on a first read the service's record
+    count: the chain's length, roughly), then by the pages its chain has already fetched: long
+    chains of nextLinks, which no parallelism can shorten, start first, and a chain keeps its
+    place between its requests (``Place``).
     """
 
     def __init__(self, limit: Callable[[], int]) -> None:
@@ -63,6 +64,14 @@ class Gate:
 
     @contextmanager
     def slot(self, rank: tuple[int, ...] = ()) -> Iterator[None]:
+        self.enter(rank)
+        try:
+            yield
+        finally:
+            self.leave()
+
+    def enter(self, rank: tuple[int, ...] = ()) -> None:
+        """Wait for a place (the highest rank first, then the earliest) and take it."""
         with self._cond:
             me = (tuple(-r for r in rank), next(self._arrivals))
             heapq.heappush(self._waiting, me)
@@ -75,12 +84,48 @@ class Gate:
                 self._cond.notify_all()  # the next waiter may now be first
             self._busy += 1
             self.peak = max(self.peak, self._busy)
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._busy -= 1
-                self._cond.notify_all()
+
+    def leave(self) -> None:
+        """Give a place back."""
+        with self._cond:
+            self._busy -= 1
+            self._cond.notify_all()
+
+    def over_limit(self) -> bool:
+        """Whether more places are taken than the limit now allows (it was lowered)."""
+        with self._cond:
+            return self._busy > max(1, self._limit())
+
+
+class Place:
+    """A chain's place at a gate, kept from one of its requests to the next.
+
+    A chain of nextLinks sends its next request as soon as a page's link is known; were its
+    place given back in between, a request queued behind (another entity's first page) could
+    take it, and the chain, which nothing else can shorten, would wait a whole request for
+    the next free one. So the place stays with the chain until it ends (``release``), and is
+    given back between two requests only when the gate's limit has dropped below the places
+    taken (a lower ``x-ms-dop-hint``): then the chain queues again, by its rank.
+    """
+
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
+        self.held = False
+
+    @contextmanager
+    def request(self, rank: tuple[int, ...] = ()) -> Iterator[None]:
+        """The span of one request: the place is taken first if the chain does not hold it."""
+        if self.held and self.gate.over_limit():
+            self.release()
+        if not self.held:
+            self.gate.enter(rank)
+            self.held = True
+        yield
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.gate.leave()
 
 
 def service_limit(parallelism: Parallelism, stats: RetryStats | None) -> Callable[[], int]:

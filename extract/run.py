@@ -13,8 +13,14 @@ page files then, all at once), one transaction per entity.
 
 A service's requests queue at its gate (extract/parallel.py) ranked by the rows the entity's raw
 table held before (a full read of a large table is a long chain of nextLinks: it goes first),
-then by the pages its chain has already fetched. A ranged F&O read checks the distinct keys it
-received against the first page's ``@odata.count`` before marking absent rows deleted.
+then by the pages its chain has already fetched; a chain keeps its place at the gate from one
+page to the next. On a first read of Sales tables (raw tables missing or empty) nothing says how
+long each chain is, so one ``RetrieveTotalRecordCount`` request asks the service first (its counts
+are a periodic snapshot: good enough for an order; its answer also brings the dop hint that the
+gate waits for before a second request goes out). The staging tables are created while the first
+pages travel.
+A ranged F&O read checks the distinct keys it received against the first page's
+``@odata.count`` before marking absent rows deleted.
 """
 
 from __future__ import annotations
@@ -30,16 +36,16 @@ from datetime import datetime
 import duckdb
 import httpx
 
-from extract.errors import PageError, ServiceError
+from extract.errors import ExtractError, PageError, ServiceError
 from extract.http import send
 from extract.land import LandResult, PageSpool, attach_spool, ensure_all_raw_tables, merge_into_raw
-from extract.odata import FNO_API, SALES_API, key_literal, on_service, tail_next_link
-from extract.parallel import Gate, Parallelism, service_limit
+from extract.odata import (FNO_API, SALES_API, key_literal, on_service, read_record_counts, record_count_path,
+                           sales_logical_name, tail_next_link)
+from extract.parallel import Gate, Parallelism, Place, service_limit
 from extract.progress import NoProgress, Progress, wants_rows
 from extract.registry import Entity
 from extract.retry import RetryStats
 from extract.runs import utcnow
-from extract.sql import table
 from extract.sync_state import ensure_sync_state, save_delta_link, stored_delta_link
 
 SALES_PAGE_SIZE = 5000  # the Web API's maximum (protocols.md 1.3)
@@ -47,6 +53,7 @@ TRACK_CHANGES = "odata.track-changes"
 EXTRACT_MEMORY_LIMIT = "256MB"  # DuckDB's share while extracting: the spool and merges spill past it (500 MB peak target)
 PARSER_THREADS = 2  # pages spooled at once, beside the requests in flight
 MAX_UNPARSED_PAGES = 4  # pages received and waiting for a parser: bounds memory (a Sales page is ~4 MB)
+SYNC_STATE_TABLE = ("p2c_meta", "sync_state")  # extract/sync_state.py
 EXPIRED_VERSION_STAMP = "0x80044352"  # the service no longer holds the changes since the token (protocols.md 1.4)
 
 
@@ -166,7 +173,8 @@ class _Extraction:
         self.unparsed = threading.Semaphore(MAX_UNPARSED_PAGES)
         attach_spool(con)
         self.spools: list[PageSpool] = []
-        self.expected_rows: dict[str, int] = {}
+        self.expected_rows: dict[str, int] = {}  # label -> rows a full read is expected to return (the gate's rank)
+        self.links_stored = False  # whether the staging file has a sync-state table to read deltaLinks from
         self.cursors: queue.Queue[duckdb.DuckDBPyConnection] = queue.Queue()
         for _ in range(parallelism.workers * len(systems) + PARSER_THREADS):  # one per thread, made here: con is not shared
             self.cursors.put(con.cursor())
@@ -180,10 +188,17 @@ class _Extraction:
         self.con.execute("SET memory_limit = ?", [EXTRACT_MEMORY_LIMIT])  # DuckDB spills to disk beyond it
         self.con.execute("SET preserve_insertion_order = false")  # raw rows have no order: pages parse on every core
         try:
-            self._prepare(entities)
-            for entity in sorted(entities, key=lambda e: -self.expected_rows.get(e.label, 0)):  # longest first
+            held = estimated_raw_rows(self.con)
+            counting = self._ask_record_counts(entities, held)
+            self.links_stored = SYNC_STATE_TABLE in held
+            self.expected_rows = {e.label: held.get((e.schema, e.entity_set), 0) for e in entities}
+            if counting is not None:
+                for label, count in counting.result().items():
+                    self.expected_rows[label] = max(self.expected_rows[label], count)
+            for entity in sorted(entities, key=lambda e: -self.expected_rows[e.label]):  # longest first
                 self._begin(entity)
                 outstanding += 1
+            self._prepare(entities)  # while the first pages travel: nothing is merged before it
             while outstanding:
                 job = self._next_finished()
                 if job.error is None and failure is None:
@@ -221,24 +236,44 @@ class _Extraction:
                 continue
 
     def _prepare(self, entities: list[Entity]) -> None:
-        """Create every raw, history and sync-state table in one transaction (one commit, not dozens),
-        and note how many rows each raw table holds (``expected_rows``)."""
+        """Create every raw, history and sync-state table in one transaction (one commit, not dozens)."""
         self.con.execute("BEGIN TRANSACTION")
         try:
             ensure_all_raw_tables(self.con, entities)
             ensure_sync_state(self.con)
-            self.expected_rows = raw_row_counts(self.con, entities)
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
+
+    def _ask_record_counts(self, entities: list[Entity], held: Mapping[tuple[str, str], int]) -> Future | None:
+        """Ask Sales, on a worker, for the record counts of the tables read for the first time here
+        (raw table missing or empty in ``held``): the length of their chains, to start the longest
+        first. One entity alone has no order to choose: nothing is asked then."""
+        if sum(e.system == "sales" for e in entities) < 2:
+            return None
+        names = {sales_logical_name(e.key[0]): e.label for e in entities
+                 if e.system == "sales" and len(e.key) == 1 and not held.get((e.schema, e.entity_set))}
+        names.pop(None, None)
+        return self.pools["sales"].submit(self._record_counts, names) if names else None
+
+    def _record_counts(self, names: dict[str, str]) -> dict[str, int]:
+        """Entity label -> the service's record count, from one request; {} when the service does not
+        answer it (the counts only order the reads: the reads themselves say what is wrong)."""
+        try:
+            with self.gates["sales"].slot():  # the first request: its answer carries the dop hint
+                response = send(self.clients["sales"], "GET", record_count_path(names), what="sales record counts")
+            counts = read_record_counts(response.content)
+        except (ExtractError, ValueError):
+            return {}
+        return {names[name]: count for name, count in counts.items() if name in names}
 
     def _begin(self, entity: Entity, *, reason: str | None = None, after: _Job | None = None) -> None:
         """Choose how to read ``entity`` (delta or full), make its spool and start its first stream."""
         url, params, headers = first_request(entity, self.companies, self.page_size)
         read, split = _Read(url, params, headers, full=True), entity.system == "fno" and self.parallelism.split_fno
         if entity.change_tracked and after is None:
-            link = stored_delta_link(self.con, entity.label)
+            link = stored_delta_link(self.con, entity.label) if self.links_stored else None
             if link is not None and self.full_refresh:
                 reason = "--full-refresh"
             elif link is not None:
@@ -282,7 +317,7 @@ class _Extraction:
     def _fetch(self, job: _Job, stream: _Stream, cursor: duckdb.DuckDBPyConnection) -> None:
         """Ask for each page as soon as the previous one's nextLink is known: read from the body's
         end when it is there, so DuckDB parses a page (on a parser thread) while the next one travels."""
-        client, gate, what = self.clients[job.entity.system], self.gates[job.entity.system], job.entity.label
+        client, place, what = self.clients[job.entity.system], Place(self.gates[job.entity.system]), job.entity.label
         seen: set[str] = set()
         parsing: list[Future] = []
         url, params, split = stream.url, stream.params, stream.split
@@ -294,7 +329,7 @@ class _Extraction:
                 with job.lock:
                     job.requests += 1
                 number = job.spool.number()
-                with gate.slot((job.expected_rows, fetched)):
+                with place.request((job.expected_rows, fetched)):
                     response = send(client, "GET", url, params=params, headers=job.read.headers, what=what, stats=job.stats)
                 fetched += 1
                 link = None if split else tail_next_link(response.content)
@@ -317,6 +352,7 @@ class _Extraction:
                     seen.add(link)
                 url, params, split = link, None, False
         finally:
+            place.release()
             wait(parsing)  # nothing may still write to the spool once the stream reports
         for parsed in parsing:
             parsed.result()
@@ -358,12 +394,13 @@ class _Extraction:
         return summary
 
 
-def raw_row_counts(con: duckdb.DuckDBPyConnection, entities: Sequence[Entity]) -> dict[str, int]:
-    """Rows in each entity's raw table (deleted ones too), in one statement."""
-    if not entities:
-        return {}
-    counts = " UNION ALL ".join(f"SELECT ?, count(*) FROM {table(e.schema, e.entity_set)}" for e in entities)
-    return dict(con.execute(counts, [e.label for e in entities]).fetchall())
+def estimated_raw_rows(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], int]:
+    """(schema, table) -> DuckDB's estimate of its rows, for every table of the staging file, from
+    the catalog alone (no scan, no table created): how long a full read's chain is, roughly, and
+    whether a raw table is missing or empty."""
+    return {(schema, name): rows for schema, name, rows in con.execute(
+        "SELECT schema_name, table_name, estimated_size FROM duckdb_tables() "
+        "WHERE database_name = current_database()").fetchall()}
 
 
 def ranged_options(entity: Entity) -> dict[str, str]:
