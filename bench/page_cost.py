@@ -7,15 +7,17 @@ every column), prints medians in milliseconds and the ratios; all figures come f
 one run. `server` is the emulator's own time per page, from the `server-timing: dur=<ms>`
 header both emulated services send; `round trip` adds TLS, transfer and the client's HTTP
 stack (client and server share this process). The first request of each page is left out
-(it builds the page's row texts); `cold` is its server time.
+(it builds the page's row texts); `cold` is its server time. The repeats start once the
+emulator's read-ahead (started by the first request) is done.
 
 Then cold sequential scans, as an extraction pass sees them: a freshly opened tenant of
 `--scan-scale` (kept in /tmp/p2c-bench: seeding takes a minute), every page of accounts read with the extractor's request and json.loads-ed
 before the next is asked for, each pass on a freshly reopened tenant, `--scan-rounds` rounds of
 three kinds of pass: `never served` (a tenant that never served this scan: nothing to warm at
-start), `restarted` (it served the scan before it was stopped, so its start-up warm-up builds
-the first pages, emulate/warm_up.py; the tenant's start time, printed too, includes it) and
-`read-ahead off` (never served, no background work).
+start, no page body stored), `restarted` (it served the scan before it was stopped, so its
+pages' bodies are stored in its state directory, emulate/json_cache.py `PageTexts`, and its
+start-up warm-up reads the first pages, emulate/warm_up.py; the tenant's start time, printed
+too, includes it) and `read-ahead off` (never served, no background work).
 Per kind: the first page's server time and the following pages' (median, p90), as ratios to
 the client's json.loads median of the same pages. A summary of every ratio ends the report.
 """
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -40,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from emulate import warm_up  # noqa: E402
 from emulate.catalog import FNO_ENTITY_SETS  # noqa: E402
 from emulate.settings import EmulatorSettings  # noqa: E402
-from emulate.tenant import EmulatedTenant  # noqa: E402
+from emulate.tenant import PAGE_TEXTS, EmulatedTenant  # noqa: E402
 from extract.auth import MsalAuth, build_msal_app  # noqa: E402
 from extract.http import make_client  # noqa: E402
 from extract.land import PageSpool  # noqa: E402
@@ -81,8 +84,9 @@ class PageCost:
         response.raise_for_status()
         return response
 
-    def measure(self, repeat: int, land: Callable[[bytes], object] | None) -> dict[str, float]:
+    def measure(self, repeat: int, land: Callable[[bytes], object] | None, settle: Callable[[], object] = lambda: None) -> dict[str, float]:
         first = self.fetch()
+        settle()  # the emulator's background work for the first request (reading ahead) is not the page's cost
         body = first.content
         rows = len(json.loads(body)["value"])
         assert rows == PAGE_ROWS, f"expected a full page of {PAGE_ROWS}, got {rows}"
@@ -93,6 +97,13 @@ class PageCost:
         if land is not None:
             figures["land"] = median_ms(lambda: land(body), repeat)
         return figures
+
+
+def settled(tenant: EmulatedTenant, timeout_s: float = 30.0) -> None:
+    """Wait until both services' read-ahead workers are idle."""
+    deadline = time.monotonic() + timeout_s
+    while (tenant.sales.read_ahead.pending or tenant.fno.read_ahead.pending) and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def report(title: str, figures: dict[str, float]) -> None:
@@ -183,10 +194,10 @@ def main() -> None:
         sales = make_client(tenant.sales_url, MsalAuth(msal_app, tenant.sales_url), ca_file=tenant.ca_file)
         fno = make_client(tenant.fno_url, MsalAuth(msal_app, tenant.fno_url), ca_file=tenant.ca_file)
         spool = PageSpool(duckdb.connect(), accounts)
-        sales_figures = PageCost(sales, *first_request(accounts, [])).measure(args.repeat, spool.add)
+        sales_figures = PageCost(sales, *first_request(accounts, [])).measure(args.repeat, spool.add, lambda: settled(tenant))
         spool.close()
         fno_params = {"$select": ",".join(c.name for c in lines.served), "cross-company": "true", "$top": str(PAGE_ROWS)}
-        fno_figures = PageCost(fno, f"/data/{FNO_LINES}", fno_params, {}).measure(args.repeat, None)
+        fno_figures = PageCost(fno, f"/data/{FNO_LINES}", fno_params, {}).measure(args.repeat, None, lambda: settled(tenant))
         sales.close()
         fno.close()
     report("Dataverse accounts page (extractor request)", sales_figures)
@@ -196,8 +207,9 @@ def main() -> None:
     EmulatedTenant.start(state_dir, scale=args.scan_scale).stop()  # seeded once; every pass reopens it cold
     for _ in range(args.scan_rounds):
         for kind, read_ahead in SCAN_KINDS.items():
-            if kind != "restarted":
-                (state_dir / warm_up.FILE).unlink(missing_ok=True)  # the tenant forgets the scans it served
+            if kind != "restarted":  # the tenant forgets the scans it served, and their pages
+                (state_dir / warm_up.FILE).unlink(missing_ok=True)
+                shutil.rmtree(state_dir / PAGE_TEXTS, ignore_errors=True)
             figures = cold_scan(state_dir, accounts, read_ahead)
             rounds[kind]["first"].append(figures["server"][0])
             rounds[kind]["following"] += figures["server"][1:]

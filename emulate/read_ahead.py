@@ -5,14 +5,17 @@ the current one; a database reading a table in order fetches the next blocks mea
 after a page of cached rows (emulate/json_cache.py) is served with a next link, the service
 hands one background worker the building of the next page's texts: the same query the next
 request will run, on the worker's own cursor, in its own read transaction (never under the
-store's write lock). The texts are cached under each row's version, as a request's are, so a
-row written before the next request is picked at its new version and rebuilt: read-ahead can
-make a page cheaper, never different. (With no write committed meanwhile, the request finds
-the page kept as built and runs no query at all.)
+store's write lock). The texts are cached under each row's version (a page read by key: its
+body under its rows' versions), as a request's are, so a row written before the next request
+is picked at its new version and rebuilt: read-ahead can make a page cheaper, never
+different. (With no write committed meanwhile, the request finds the page kept as built and
+runs no query at all.)
 
 A page built ahead schedules the one after it, up to `AHEAD` pages beyond the page served:
 building a page costs about what parsing one does, so one page ahead would keep the client
-waiting for the rest of each build. Bounded: at most one page waits per request shape (a
+waiting for the rest of each build. A scan read by key (Dataverse without `$orderby`) is kept
+2 x `RUN` pages ahead instead, built `RUN` pages at a time (emulate/odata/query.py
+`key_pages`: one query builds them all, a third cheaper than one query a page). Bounded: at most one page waits per request shape (a
 newer page of the shape replaces it), at most `depth` pages wait in all (more are not read
 ahead), one is built at a time.
 
@@ -28,6 +31,7 @@ from collections.abc import Callable, Hashable
 Job = Callable[[], object]
 DEPTH = 2  # pages waiting for the worker, over every request shape
 AHEAD = 2  # pages of one scan built ahead of the page served (each built one schedules the next)
+RUN = 4  # pages of a scan read by key built at a time (and twice as many kept built ahead of the page served)
 SETTLE_S = 5.0  # longest a request waits for the worker to finish its page (then it builds the page itself)
 STOP_S = 10.0  # longest stop() waits for the page being built
 SCANS = 32  # first pages remembered for the next start's warm-up

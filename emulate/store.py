@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 from sqlglot import exp
 
-from emulate.json_cache import RowTextCache
+from emulate.json_cache import PageTexts, RowTextCache
 from emulate.schema import DUCKDB_TYPES, Column, EntitySet
 
 Cursor = duckdb.DuckDBPyConnection
@@ -265,10 +265,29 @@ class Store:
         self._cursor_lock = threading.Lock()
         self._open = threading.local()  # this thread's open transaction, if any
         self.row_texts = RowTextCache()  # served rows' JSON, reused while their version holds
+        self.page_texts = PageTexts()  # bodies of pages read by key, by content (`attach_page_texts` keeps them on disk)
         self.generation = 0  # committed write transactions: a page read at one generation holds while it lasts
 
     def close(self) -> None:
+        self.page_texts.close()
         self._con.close()
+
+    def attach_page_texts(self, directory: Path) -> None:
+        """Keep the bodies of pages read by key in `directory`, for this tenant (its `tenant_id` setting) only
+        (a directory that cannot be written leaves them in a temporary file)."""
+        try:
+            self.page_texts.attach(directory, self.settings().get("tenant_id", ""), self.highest_version)
+        except OSError:
+            self.page_texts.close()
+
+    def highest_version(self, table: str, column: str) -> int | None:
+        """The highest value of `column` in `table`; None when there is no such table, column or row."""
+        with self.reading() as cur:
+            try:
+                return cur.execute(sql(exp.select(exp.Max(this=exp.column(column, quoted=True)))
+                                       .from_(exp.to_table(table, quoted=True)))).fetchone()[0]
+            except duckdb.CatalogException:
+                return None
 
     @contextmanager
     def reading(self) -> Iterator[Cursor]:

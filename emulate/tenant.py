@@ -21,6 +21,7 @@ from emulate.store import Store
 from emulate.tls import issue_server_context
 
 
+PAGE_TEXTS = "page_texts"  # the state directory's folder of page bodies (emulate/json_cache.py)
 _ENTITY_SETS = [*SALES_ENTITY_SETS.values(), *FNO_ENTITY_SETS.values()]
 
 
@@ -76,6 +77,7 @@ class EmulatedTenant:
             if not store.is_seeded:
                 _seed_store(store, seed, scale)
             cluster.ensure_clustered(store, _ENTITY_SETS)  # once, for a tenant seeded before clustering
+            store.attach_page_texts(state_dir / PAGE_TEXTS)  # pages read by key, kept across restarts
             stored = store.settings()
             ca_file, context = issue_server_context(state_dir)
         except BaseException:

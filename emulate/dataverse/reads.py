@@ -20,9 +20,9 @@ from emulate.errors import BadRequest, NotFound
 from emulate.metadata.dataverse import logical_name
 from emulate.odata.filter import FilterRules, parse_filter
 from emulate.odata.keys import KeyValue
-from emulate.odata.query import (Expansion, PageQueries, cacheable, cached_page, column_ref, context_suffix, count_select, page_body,
-                                 page_json, page_select, parse_count, parse_expand, parse_orderby, parse_select, wants_count)
-from emulate.read_ahead import AHEAD, ReadAhead
+from emulate.odata.query import (Expansion, PageQueries, cacheable, cached_page, column_ref, context_suffix, count_select, key_pages,
+                                 page_body, page_json, page_select, parse_count, parse_expand, parse_orderby, parse_select, wants_count)
+from emulate.read_ahead import AHEAD, RUN, ReadAhead
 from emulate.catalog import SALES_ENTITY_SETS
 from emulate.schema import DUCKDB_TYPES, Column, EntitySet
 from emulate.server import Request, Response
@@ -117,10 +117,11 @@ def _page_shape(entity_name: str, select: str | None, expand: str | None, annota
 @functools.lru_cache(maxsize=512)
 def _page_queries(*page: object) -> PageQueries | None:
     """The queries of a page (`_page_shape`'s arguments) served from the row-text cache, or None when its rows read other rows."""
-    shape = _page_shape(*page)
+    *scan, keyset = page
+    shape = _page_shape(*scan, False)  # the request's condition: the queries add the keyset's own
     if not cacheable(shape.entity, shape.fields):
         return None
-    return PageQueries(("sales", *page), shape.entity, shape.fields, shape.where, shape.order, shape.size, shape.offset)
+    return PageQueries(("sales", *page), shape.entity, shape.fields, shape.where, shape.order, shape.size, shape.offset, after=keyset)
 
 
 @functools.lru_cache(maxsize=512)
@@ -218,8 +219,8 @@ def get_collection(store: Store, entity: EntitySet, request: Request, api_root: 
         page = cached_page(store, cached, parameters)
         rows, fetched, first, last = page.rows, page.fetched, page.first, page.last
         if read_ahead is not None and fetched > size and top is None:
-            read_next = functools.partial(_read_next_page, read_ahead, store, scan, offset + size if order else 0, not order,
-                                          [last] if not order else [])
+            read_next = functools.partial(_read_key_pages, read_ahead, store, scan, last) if not order else \
+                functools.partial(_read_next_page, read_ahead, store, scan, offset + size, False, [])
     else:
         with store.reading() as cur:
             page, fetched, first, last = cur.execute(_page_sql(page_shape), parameters).fetchone()
@@ -253,14 +254,32 @@ def _read_next_page(read_ahead: ReadAhead, store: Store, scan: tuple, offset: in
     read_ahead.schedule(scan, (offset, keyset, *parameters), build)
 
 
+def _read_key_pages(read_ahead: ReadAhead, store: Store, scan: tuple, after: str) -> None:
+    """Keep a scan read by key built 2 x `RUN` pages ahead of the page served (whose last key is `after`): when one
+    of those is not built, build it and up to `RUN` - 1 after it in the background, in one go (`key_pages`), while
+    the client parses the pages built before it."""
+    queries = _page_queries(*scan, 0, True)
+    for _ in range(2 * RUN):
+        page = store.page_texts.served((queries.key, after), store.generation)
+        if page is None:
+            break
+        if page.fetched <= queries.size:
+            return  # the scan ends among the pages built
+        after = page.last
+    else:
+        return  # built far enough ahead
+    read_ahead.schedule(scan, (0, True, after), functools.partial(key_pages, store, queries, [after], RUN))
+
+
 def warm_first_page(read_ahead: ReadAhead, store: Store, scan: tuple) -> bool:
     """Have the start-up warm-up build the first page of a scan served before (`ReadAhead.first_pages`)."""
     def build() -> None:
         queries = _page_queries(*scan, 0, False)
         page = cached_page(store, queries, [])
-        if page.fetched > queries.size:  # and the second: the first page's request finds it built when it reads ahead
-            _read_next_page(read_ahead, store, scan, queries.size if queries.order else 0, not queries.order,
-                            [] if queries.order else [page.last], 1)
+        if page.fetched > queries.size and queries.order:  # and the second: the first page's request finds it built
+            _read_next_page(read_ahead, store, scan, queries.size, False, [], 1)
+        elif page.fetched > queries.size:
+            _read_key_pages(read_ahead, store, scan, page.last)
     read_ahead.remember(scan)
     return read_ahead.warm(scan, (0, False), build)
 

@@ -1,4 +1,4 @@
-"""Pages come from the row-text cache (emulate/json_cache.py) and never serve a stale row.
+"""Pages come from the row-text cache or, read by key, the stored page bodies (emulate/json_cache.py), and never serve a stale row.
 
 Each test warms the cache by reading, writes through one path (PATCH, `$batch`, a bulk
 action, a rule on a related row, a scenario step, a delete, a rolled-back change set), reads
@@ -47,7 +47,9 @@ def _assert_sales_fresh(sales, tenant, entity_set: str, key: str, columns: tuple
 
 
 def _cached_bytes(tenant) -> int:
-    return tenant.sales.store.row_texts.size
+    """Row texts held and page bodies stored (pages read by key)."""
+    store = tenant.sales.store
+    return store.row_texts.size + store.page_texts.size
 
 
 @pytest.fixture
@@ -169,16 +171,18 @@ def test_fno_scenario_steps_are_served(fno, tenant):
 
 
 def test_over_budget_the_cache_drops_texts_and_pages_stay_right(sales, tenant):
-    cache = tenant.sales.store.row_texts
-    budget = cache.budget
+    cache, pages = tenant.sales.store.row_texts, tenant.sales.store.page_texts
+    budgets = cache.budget, pages.budget, pages.served_budget
     try:
-        cache.budget = 20_000  # a few dozen rows' text
+        cache.budget = pages.budget = pages.served_budget = 20_000  # a few dozen rows' text
         cache.clear()
+        pages.clear()
         _assert_sales_fresh(sales, tenant, "accounts", "accountid", ACCOUNT_COLUMNS)
         _assert_sales_fresh(sales, tenant, "contacts", "contactid", CONTACT_COLUMNS)
-        assert cache.size <= cache.budget
+        _served(sales, "accounts", {"$select": "name", "$orderby": "name"}, {"Prefer": "odata.maxpagesize=40"}, lambda row: row["accountid"])
+        assert cache.size <= cache.budget and pages.size <= pages.budget
     finally:
-        cache.budget = budget
+        cache.budget, pages.budget, pages.served_budget = budgets
 
 
 def test_both_services_report_their_own_time(sales, fno):
@@ -190,12 +194,14 @@ def test_both_services_report_their_own_time(sales, fno):
 
 
 def test_pages_built_in_one_query_and_row_by_row_are_identical(sales, tenant):
-    """A page never built is built with its pick in one query; a page built before only rebuilds rows it lacks."""
+    """A page never built is built with its pick in one query; a page built before only rebuilds rows it lacks
+    (pages by offset, as `$orderby` reads them: pages read by key are stored whole)."""
     cache = tenant.sales.store.row_texts
     cache.clear()
 
     def bodies() -> list[bytes]:
-        found, response = [], sales.get("accounts", params={"$select": ",".join(ACCOUNT_COLUMNS)}, headers={"Prefer": "odata.maxpagesize=40"})
+        found, response = [], sales.get("accounts", params={"$select": ",".join(ACCOUNT_COLUMNS), "$orderby": "accountnumber"},
+                                        headers={"Prefer": "odata.maxpagesize=40"})
         while True:
             assert response.status_code == 200, response.text
             found.append(response.content)
@@ -230,29 +236,66 @@ def test_a_page_is_served_again_as_it_was_only_until_a_write_commits(sales, tena
 
 
 @pytest.mark.parametrize("filter_text", [None, "statecode eq 0", "contains(name,'a')"])
-def test_a_page_read_by_key_is_built_alike_by_bound_and_by_pick(tenant, filter_text):
-    """`cached_page` builds a page never built from its last key and the rows up to it (`bounded_rows`)
-    or by picking rows and joining them (`rows`): the same rows, texts and next-page keys, page after page."""
+def test_a_page_read_by_key_is_built_alike_by_key_range_and_by_pick(tenant, filter_text):
+    """`cached_page` reads a page in key order by key range (`key_page`: its bound, then the rows up to it) or by
+    picking rows and joining them (`rows`): the same body, rows picked and next-page keys, page after page, whether
+    bounds are found alone, found for many pages at once, or stale and found again, and whether pages are built one
+    at a time or in runs (`key_pages`) among pages stored before."""
     from emulate.dataverse import reads
-    from emulate.odata.query import cached_page
+    from emulate.odata.query import cached_page, key_pages
 
-    store, pages = tenant.sales.store, {True: [], False: []}
+    store, pages, runs = tenant.sales.store, {"pick": [], "range": [], "stale bounds": [], "runs": []}, []
     shape = ("accounts", ",".join(ACCOUNT_COLUMNS), None, None, filter_text, None, 7, 0)
     queries = {keyset: reads._page_queries(*shape, keyset) for keyset in (False, True)}  # first page, the pages after
     assert all(q.by_key for q in queries.values())
     try:
-        for by_key in pages:
+        for way in pages:
             for q in queries.values():
-                q.__dict__["by_key"] = by_key  # the path taken (a cached property)
+                q.__dict__["by_key"] = way != "pick"  # the path taken (a cached property)
+            store.page_texts.clear()
+            if way == "stale bounds":  # every bound known, and wrong: each page finds its own again
+                store.page_texts.keep_hints(queries[True].chain, {None: "00000000-0000-0000-0000-000000000001",
+                                                                  **{page.last: page.first for page in pages["pick"]}})
+            if way == "runs":  # every third page stored before: runs of pages built in one query around them
+                for n, page in enumerate(pages["range"][:-1]):
+                    if n % 3 == 1:
+                        key_pages(store, queries[True], [page.last])
             last = None
             while True:
                 store.row_texts.clear()
-                page = cached_page(store, queries[last is not None], [last] if last is not None else [])
-                pages[by_key].append(page)
-                if page.last is None:
+                if way == "runs" and last is not None:
+                    found = key_pages(store, queries[True], [last], 3)
+                    runs.append(len(found))
+                else:
+                    found = [cached_page(store, queries[last is not None], [last] if last is not None else [])]
+                pages[way] += found
+                if found[-1].last is None:
                     break
-                last = page.last
+                last = found[-1].last
     finally:
         for q in queries.values():
             del q.__dict__["by_key"]
-    assert len(pages[True]) > 2 and pages[True] == pages[False]
+
+    def served(found) -> list:
+        return [(b",".join(page.rows), page.fetched, page.first, page.last) for page in found]
+    assert len(pages["pick"]) > 2 and max(runs) == 3  # (a run stops before a scan's last page: its bound is not known)
+    assert served(pages["range"]) == served(pages["pick"]) == served(pages["stale bounds"]) == served(pages["runs"])
+
+
+def test_texts_over_budget_are_not_cached_and_the_first_stay():
+    """A scan larger than the budget keeps the texts it cached first (a rescan finds them) rather than dropping its
+    own shape and refilling it page after page; other shapes go first, least recently served first."""
+    from emulate.json_cache import RowTextCache
+
+    def unexpected(ids):
+        raise AssertionError(f"rebuilt {ids}")
+
+    cache = RowTextCache(budget=10)
+    assert cache.put("older", [("x", 1)], [b"1"]) and cache.put("other", [("y", 1)], [b"22"])
+    assert cache.put("scan", [("a", 1), ("b", 1)], [b"aaaa", b"bbbb"])  # 11 bytes in all: "older" goes
+    assert cache.size == 10
+    assert not cache.put("scan", [("c", 1)], [b"ccc"])  # "other" goes, and still no room: not cached
+    assert cache.size == 8
+    assert cache.page("scan", [("a", 1), ("b", 1)], unexpected) == ([b"aaaa", b"bbbb"], True)
+    texts, kept = cache.page("scan", [("b", 2), ("c", 1)], lambda ids: [b"BBBB", b"ccc"])
+    assert texts == [b"BBBB", b"ccc"] and not kept and cache.size == 4  # b's old text is gone with its version

@@ -1,8 +1,8 @@
 """Start-up warm-up (emulate/warm_up.py): a reopened tenant builds the first pages it served before, never stale.
 
 Each test serves scans over HTTPS, stops the tenant, reopens its state directory and reads
-the warm-up's effect in the read-ahead workers' `warmed` counts and the row-text cache,
-then compares what is served with the store.
+the warm-up's effect in the read-ahead workers' `warmed` counts, the row-text cache and the
+stored page bodies, then compares what is served with the store.
 """
 
 import time
@@ -62,6 +62,7 @@ def test_a_reopened_tenant_builds_the_first_pages_it_served(state_dir, served, c
         assert tenant.sales.read_ahead.warmed == 1 and tenant.fno.read_ahead.warmed == 1
         warmed = tenant.sales.store.row_texts.size
         assert warmed > 0  # built before any request
+        assert tenant.sales.store.page_texts.reused >= 1  # the accounts page, read by key: its body stored before the stop
         with _clients(tenant, client_for, token_for) as (sales, fno):
             assert _first_pages(sales, fno) == served
             _settled(tenant)
