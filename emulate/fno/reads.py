@@ -116,7 +116,6 @@ def get_collection(store: Store, entity: EntitySet, request: Request, api_root: 
             raise BadRequest(f"The query parameter '{name}' is not supported.", kind=ODATA_EXCEPTION)
     selected, expansions, fields = _fields(entity, request)
     order = parse_orderby(request.param("$orderby"), entity, RULES)
-    where = _where(entity, request)
     skip = parse_count("$skip", request.param("$skip"), RULES) or 0
     top = parse_count("$top", request.param("$top"), RULES)
     size = page_size if top is None else min(top, page_size)
@@ -124,23 +123,25 @@ def get_collection(store: Store, entity: EntitySet, request: Request, api_root: 
     read_next = None  # the next page, read ahead once this one is ready to send
     if cacheable(entity, fields) and not store.in_transaction:  # a write transaction's rows may yet roll back
         scan = (entity.name, request.param("$select"), request.param("$filter"), request.param("$orderby"), cross_company(request))
-        queries = _page_queries(*scan, size, skip)
+        queries = _page_queries(*scan, size)
         if read_ahead is not None:
             read_ahead.settle(scan, (size, skip))
             if skip == 0 and top is None:  # a scan of server-sized pages, as the next start's warm-up builds them
                 read_ahead.remember((*scan, size))
-        page = cached_page(store, queries, [])
+        page = cached_page(store, queries, [skip])
         rows, fetched = page.rows, page.fetched
         if read_ahead is not None and fetched > size and (top is None or top > size):
             read_next = functools.partial(_read_next_page, read_ahead, store, scan,
                                           page_size if top is None else min(top - size, page_size), skip + size, AHEAD if top is None else 1)
     else:
         with store.reading() as cur:
-            page, fetched, _, _ = cur.execute(sql(page_json(entity, fields, where, order, size, skip))).fetchone()
+            page, fetched, _, _ = cur.execute(sql(page_json(entity, fields, _where(entity, request), order, size, skip))).fetchone()
         rows = [page] if page else []
-    with store.reading() as cur:
-        total = cur.execute(sql(count_select(entity, where))).fetchone()[0] \
-            if wants_count(request.param("$count"), RULES) else None
+    if wants_count(request.param("$count"), RULES):
+        with store.reading() as cur:
+            total = cur.execute(_count_sql(entity.name, request.param("$filter"), cross_company(request))).fetchone()[0]
+    else:
+        total = None
     context = f"{api_root}$metadata#{context_suffix(entity, selected, request.param('$select'), expansions)}"
     head = ['{"@odata.context":' + json.dumps(context)] + ([f'"@odata.count":{total}'] if total is not None else [])
     tail = ""
@@ -154,20 +155,28 @@ def get_collection(store: Store, entity: EntitySet, request: Request, api_root: 
 
 @functools.lru_cache(maxsize=512)
 def _page_queries(entity_name: str, select: str | None, filter_text: str | None, orderby: str | None, cross: bool,
-                  size: int, skip: int) -> PageQueries:
-    """The queries of a page of rows without expansions, once per request shape (each `$skip` is one of its own)."""
+                  size: int) -> PageQueries:
+    """The queries of a page of rows without expansions, once per request shape and page size (the rows skipped, `$skip`,
+    are their last parameter: compiled once for every page of a scan)."""
     entity = FNO_ENTITY_SETS[entity_name]
     where = _where_of(entity, filter_text, cross)
     order = parse_orderby(orderby, entity, RULES)
     fields = _row_fields(entity, parse_select(select, entity, RULES))
-    return PageQueries(("fno", entity_name, select, filter_text, orderby, cross, size, skip), entity, fields, where, order, size, skip)
+    return PageQueries(("fno", entity_name, select, filter_text, orderby, cross, size), entity, fields, where, order, size, None)
+
+
+@functools.lru_cache(maxsize=512)
+def _count_sql(entity_name: str, filter_text: str | None, cross: bool) -> str:
+    """The count of a request shape's rows (`$count=true`), compiled once per shape."""
+    entity = FNO_ENTITY_SETS[entity_name]
+    return sql(count_select(entity, _where_of(entity, filter_text, cross)))
 
 
 def _read_next_page(read_ahead: ReadAhead, store: Store, scan: tuple, size: int, skip: int, ahead: int = 1) -> None:
     """Build the rows of the page the next link asks for in the background (its queries compiled there too); then,
     `ahead` pages in all, the page after it (only for next links without `$top`, whose pages all have one size)."""
     def build() -> None:
-        if ahead > 1 and cached_page(store, _page_queries(*scan, size, skip), []).fetched > size:
+        if ahead > 1 and cached_page(store, _page_queries(*scan, size), [skip]).fetched > size:
             _read_next_page(read_ahead, store, scan, size, skip + size, ahead - 1)
     read_ahead.schedule(scan, (size, skip), build)
 
@@ -178,7 +187,7 @@ def warm_first_page(read_ahead: ReadAhead, store: Store, first_page: tuple) -> b
     scan = tuple(scan)
 
     def build() -> None:
-        if cached_page(store, _page_queries(*scan, size, 0), []).fetched > size:
+        if cached_page(store, _page_queries(*scan, size), [0]).fetched > size:
             _read_next_page(read_ahead, store, scan, size, size)  # and the second, as its first page's request would
     read_ahead.remember(first_page)
     return read_ahead.warm(scan, (size, 0), build)

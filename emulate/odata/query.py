@@ -197,7 +197,10 @@ def expansion_field(expansion: Expansion, fields: list[Field]) -> Field:
     return navigation.name, exp.Subquery(this=select.limit(1) if navigation.single else select)
 
 
-def _picked(entity: EntitySet, where: exp.Expression | None, order: Order, limit: int | None, offset: int):
+Offset = int | exp.Placeholder  # rows skipped: a number, or a parameter (the query's last)
+
+
+def _picked(entity: EntitySet, where: exp.Expression | None, order: Order, limit: int | None, offset: Offset):
     """(the page's row ids and sort values in page order, the sort terms)."""
     terms = sort_terms(order, entity)
     picked = exp.select(exp.alias_(exp.column("rowid"), _ROWID, quoted=True),
@@ -208,7 +211,7 @@ def _picked(entity: EntitySet, where: exp.Expression | None, order: Order, limit
     picked = picked.order_by(*(_ordered(subject, descending) for subject, descending in terms))
     if limit is not None:
         picked = picked.limit(limit)
-    if offset:
+    if isinstance(offset, exp.Expression) or offset:
         picked = picked.offset(offset)
     return picked, terms
 
@@ -286,7 +289,7 @@ def row_identity(entity: EntitySet) -> exp.Expression:
 
 
 def picked_rows(entity: EntitySet, where: exp.Expression | None, order: Order, limit: int | None,
-                offset: int = 0) -> exp.Select:
+                offset: Offset = 0) -> exp.Select:
     """(identity, version) of a page's rows, in page order."""
     picked = exp.select(row_identity(entity), column_ref(row_version(entity))).from_(exp.to_table(entity.table, quoted=True))
     if where is not None:
@@ -294,11 +297,11 @@ def picked_rows(entity: EntitySet, where: exp.Expression | None, order: Order, l
     picked = picked.order_by(*(_ordered(subject, descending) for subject, descending in sort_terms(order, entity)))
     if limit is not None:
         picked = picked.limit(limit)
-    return picked.offset(offset) if offset else picked
+    return picked.offset(offset) if isinstance(offset, exp.Expression) or offset else picked
 
 
 def page_rows(entity: EntitySet, fields: list[Field], where: exp.Expression | None, order: Order, limit: int | None,
-              offset: int = 0) -> exp.Select:
+              offset: Offset = 0) -> exp.Select:
     """(identity, version, JSON text as bytes) of a page's rows, in page order: `picked_rows` and `row_texts` in one query."""
     picked, terms = _picked(entity, where, order, limit, offset)
     text = exp.Anonymous(this="encode", expressions=[exp.cast(json_object(fields), "VARCHAR")])
@@ -329,20 +332,25 @@ class PageQueries:
     request shapes (with the query parameters, one page), `shape_key` the row shape (the table and the members).
 
     `where` is the request's condition; with `after` the first parameter is the last key of the previous page
-    (Dataverse paging), and the page's rows are those after it too.
+    (Dataverse paging), and the page's rows are those after it too. An `offset` of None makes the rows skipped the
+    last parameter of `pick` and `rows`: one compiled query serves every `$skip` of a scan (F&O paging).
     """
 
     def __init__(self, key: Hashable, entity: EntitySet, fields: list[Field], where: exp.Expression | None, order: Order,
-                 size: int, offset: int, after: bool = False) -> None:
+                 size: int, offset: int | None, after: bool = False) -> None:
         self.key, self.entity, self.fields, self.order, self.size, self.offset = key, entity, fields, order, size, offset
         self.filter, self.after = where, after
         self.where = exp.and_(*(part for part in (_paren(where), _after(entity) if after else None) if part is not None)) \
             if after else where
         self.shape_key = (entity.table, tuple(name for name, _ in fields))
 
+    @property
+    def _offset(self) -> Offset:
+        return exp.Placeholder() if self.offset is None else self.offset
+
     @functools.cached_property
     def pick(self) -> str:
-        return sql(picked_rows(self.entity, self.where, self.order, self.size + 1, self.offset))
+        return sql(picked_rows(self.entity, self.where, self.order, self.size + 1, self._offset))
 
     @functools.cached_property
     def texts(self) -> str:
@@ -350,14 +358,14 @@ class PageQueries:
 
     @functools.cached_property
     def rows(self) -> str:
-        return sql(page_rows(self.entity, self.fields, self.where, self.order, self.size + 1, self.offset))
+        return sql(page_rows(self.entity, self.fields, self.where, self.order, self.size + 1, self._offset))
 
     @functools.cached_property
     def by_key(self) -> bool:
         """Whether the page is read in key order from its start (no `$orderby`, no offset, one key column compared
         as stored and naming the row), so that it is read by key range (`key_page`)."""
         key = self.entity.column(self.entity.key[0])
-        return not self.order and not self.offset and len(self.entity.key) == 1 and key.type != "string" \
+        return not self.order and self.offset == 0 and len(self.entity.key) == 1 and key.type != "string" \
             and _identity_column(self.entity) == key
 
     @functools.cached_property
