@@ -121,16 +121,16 @@ class ServiceFront:
         return self._report(response, budget)
 
     def _answer(self, request: Request, current: _Setting) -> Response:
-        """Serve, answering no sooner than the configured latency after the request came: the request's own
-        work counts towards it, as a real service's response time includes its processing."""
+        """Serve, answering no sooner than the configured latency after the request came (its request line was
+        read): the request's own work, parsing included, counts towards it, as a real service's response time
+        includes its processing."""
         settings = current.settings
         delay_ms = settings.latency_ms
         if settings.latency_jitter_ms:
             with self.dial.jitter_lock:
                 delay_ms += current.jitter.uniform(0, settings.latency_jitter_ms)
-        started = time.monotonic()
         response = self._serve(request, settings)
-        remaining = delay_ms / 1000 - (time.monotonic() - started)
+        remaining = delay_ms / 1000 - (time.monotonic() - request.arrived)
         if remaining > 0:
             time.sleep(remaining)
         return response

@@ -11,6 +11,7 @@ import socket
 import ssl
 import struct
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import Message
@@ -32,6 +33,8 @@ class Request:
     origin: str
     refusal: ServiceError | None = None
     """Set by the layers in front of a service: answer with this error, in the service's envelope."""
+    arrived: float = field(default_factory=time.monotonic)
+    """When the request line was read (``time.monotonic``): emulated latency counts from there."""
 
     @property
     def query(self) -> list[tuple[str, str]]:
@@ -88,13 +91,17 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out as separate writes; don't wait for an ACK between them
     server: "_Server"
 
+    def parse_request(self) -> bool:
+        self.arrived = time.monotonic()  # the request line is in: what follows is the server's own work
+        return super().parse_request()
+
     def _dispatch(self) -> None:
         target = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         request = Request(
             method=self.command, path=unquote(target.path), raw_query=target.query,
             headers=self.headers, body=self.rfile.read(length) if length else b"",
-            origin=self.server.origin,
+            origin=self.server.origin, arrived=self.arrived,
         )
         try:
             with self.server.serving():
