@@ -10,37 +10,18 @@ import pytest
 
 from emulate.dataverse import record_counts
 from emulate.settings import FaultRule
-from emulate.tenant import EmulatedTenant
-from extract.auth import MsalAuth, build_msal_app
 from extract.errors import ServiceError
-from extract.http import make_client, send
+from extract.http import send
 from extract.odata import read_record_counts, record_count_path, sales_logical_name
 from extract.parallel import Gate, Parallelism, Place
 from extract.profile import PROJECT_DIR
 from extract.registry import load_project_registry
-from extract.retry import RetryPolicy
 from extract.run import extract
+from tests.extract.test_parallel import clients, tenant  # noqa: F401 - fixtures: a seed-5 tenant, F&O pages of 10
 
 ENTITIES = load_project_registry(PROJECT_DIR / "models")
 ACCOUNTS, CONTACTS = ENTITIES[("sales", "accounts")], ENTITIES[("sales", "contacts")]
 CURRENCIES = ENTITIES[("sales", "transactioncurrencies")]
-FAST = RetryPolicy(base_delay_s=0.01, max_delay_s=0.05, max_attempts=2)
-
-
-@pytest.fixture
-def tenant(tmp_path):
-    with EmulatedTenant.start(tmp_path / "tenant", seed=5, fno_page_size=10) as tenant:
-        yield tenant
-
-
-@pytest.fixture
-def clients(tenant):
-    app = build_msal_app(tenant.authority_url, tenant.client_id, tenant.client_secret, tenant.ca_file)
-    made = {s: make_client(url, MsalAuth(app, url), ca_file=tenant.ca_file, retry=FAST)
-            for s, url in (("sales", tenant.sales_url), ("fno", tenant.fno_url))}
-    yield made
-    for client in made.values():
-        client.close()
 
 
 def sent_urls(client) -> list[str]:
