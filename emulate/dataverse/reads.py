@@ -20,8 +20,9 @@ from emulate.errors import BadRequest, NotFound
 from emulate.metadata.dataverse import logical_name
 from emulate.odata.filter import FilterRules, parse_filter
 from emulate.odata.keys import KeyValue
-from emulate.odata.query import (Expansion, PageQueries, cacheable, cached_page, column_ref, context_suffix, count_select, key_pages,
-                                 page_body, page_json, page_select, parse_count, parse_expand, parse_orderby, parse_select, wants_count)
+from emulate.odata.pages import PageQueries, cached_page, key_pages, page_body
+from emulate.odata.query import (Expansion, cacheable, column_ref, context_suffix, count_select, page_json, page_select, parse_count,
+                                 parse_expand, parse_orderby, parse_select, wants_count)
 from emulate.read_ahead import AHEAD, RUN, ReadAhead
 from emulate.catalog import SALES_ENTITY_SETS
 from emulate.schema import DUCKDB_TYPES, Column, EntitySet

@@ -11,9 +11,9 @@ from emulate.catalog import DEFAULT_COMPANY, FNO_ENTITY_SETS
 from emulate.errors import BadRequest, NotFound
 from emulate.odata.filter import FilterRules, parse_filter
 from emulate.odata.keys import KeyValue
-from emulate.odata.query import (Navigation, PageQueries, cacheable, cached_page, column_fields, column_ref, context_suffix,
-                                 count_select, expansion_field, page_body, page_json, page_select, parse_count, parse_expand,
-                                 parse_orderby, parse_select, wants_count)
+from emulate.odata.pages import PageQueries, cached_page, page_body
+from emulate.odata.query import (Navigation, cacheable, column_fields, column_ref, context_suffix, count_select, expansion_field,
+                                 page_json, page_select, parse_count, parse_expand, parse_orderby, parse_select, wants_count)
 from emulate.read_ahead import AHEAD, ReadAhead
 from emulate.schema import Column, EntitySet
 from emulate.server import Request, Response

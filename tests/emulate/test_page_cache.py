@@ -242,7 +242,7 @@ def test_a_page_read_by_key_is_built_alike_by_key_range_and_by_pick(tenant, filt
     bounds are found alone, found for many pages at once, or stale and found again, and whether pages are built one
     at a time or in runs (`key_pages`) among pages stored before."""
     from emulate.dataverse import reads
-    from emulate.odata.query import cached_page, key_pages
+    from emulate.odata.pages import cached_page, key_pages
 
     store, pages, runs = tenant.sales.store, {"pick": [], "range": [], "stale bounds": [], "runs": []}, []
     shape = ("accounts", ",".join(ACCOUNT_COLUMNS), None, None, filter_text, None, 7, 0)
