@@ -13,6 +13,7 @@ import pytest
 
 from emulate.json_cache import PageTexts, Stamp
 from emulate.tenant import PAGE_TEXTS, EmulatedTenant
+from tests.emulate.test_read_ahead import scan
 
 ACCOUNT_COLUMNS = "name,accountnumber,telephone1,creditlimit,description,statecode,modifiedon"
 ACCOUNT_PAGE = {"Prefer": "odata.maxpagesize=40"}
@@ -20,14 +21,7 @@ ACCOUNT_PAGE = {"Prefer": "odata.maxpagesize=40"}
 
 def _scan(get) -> list[bytes]:
     """Every page's body of the accounts scan, following next links (`get(url_or_path, **kwargs)`)."""
-    bodies, response = [], get("accounts", params={"$select": ACCOUNT_COLUMNS}, headers=ACCOUNT_PAGE)
-    while True:
-        assert response.status_code == 200, response.text
-        bodies.append(response.content)
-        next_link = response.json().get("@odata.nextLink")
-        if next_link is None:
-            return bodies
-        response = get(next_link, headers=ACCOUNT_PAGE)
+    return scan(get, "accounts", {"$select": ACCOUNT_COLUMNS}, ACCOUNT_PAGE)
 
 
 def _rows(bodies: list[bytes]) -> dict:

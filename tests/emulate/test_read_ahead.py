@@ -19,16 +19,16 @@ CUSTOMER_COLUMNS = "dataAreaId,CustomerAccount,SalesMemo,CreditLimit,IsExternall
 WORKER = "emulate-read-ahead"
 
 
-def _scan(client, url: str, params: dict, headers: dict) -> list[bytes]:
-    """Every page's body, following next links."""
-    bodies, response = [], client.get(url, params=params, headers=headers)
+def scan(get, url: str, params: dict, headers: dict) -> list[bytes]:
+    """Every page's body, following next links (`get(url_or_path, **kwargs)`: a client's, or a raw request's)."""
+    bodies, response = [], get(url, params=params, headers=headers)
     while True:
         assert response.status_code == 200, response.text
         bodies.append(response.content)
         next_link = response.json().get("@odata.nextLink")
         if next_link is None:
             return bodies
-        response = client.get(next_link, headers=headers)
+        response = get(next_link, headers=headers)
 
 
 def _settled(read_ahead) -> None:
@@ -40,9 +40,9 @@ def _settled(read_ahead) -> None:
 
 
 def _scans(sales, fno) -> list[list[bytes]]:
-    return [_scan(sales, "accounts", {"$select": ACCOUNT_COLUMNS}, ACCOUNT_PAGE),
-            _scan(sales, "accounts", {"$select": ACCOUNT_COLUMNS, "$orderby": "name desc"}, ACCOUNT_PAGE),
-            _scan(fno, "CustomersV2", {"$select": CUSTOMER_COLUMNS, "cross-company": "true"}, {})]
+    return [scan(sales.get, "accounts", {"$select": ACCOUNT_COLUMNS}, ACCOUNT_PAGE),
+            scan(sales.get, "accounts", {"$select": ACCOUNT_COLUMNS, "$orderby": "name desc"}, ACCOUNT_PAGE),
+            scan(fno.get, "CustomersV2", {"$select": CUSTOMER_COLUMNS, "cross-company": "true"}, {})]
 
 
 @pytest.fixture
