@@ -30,10 +30,10 @@ from extract.progress import progress_for
 from extract.registry import select_entities
 from extract.run import extract
 from extract.runs import new_run_id, record_stage, utcnow
-from load.errors import ConflictError, LoadError, PushError
-from load.plan import Plan, load_plan, make_plan, settle, targets_of
+from load.errors import LoadError, PushError
+from load.plan import load_plan, make_plan, settle, targets_of
 from load.push import not_written, push, target_counts
-from load.replay import replayed
+from load.replay import plan_as_of
 from load.waves import MAX_WAVES, affected_models, affected_targets, total_targets, written_entities
 from load.writers import DataverseWriter, FnoWriter
 from transform.build import build, build_failure, record_builds, unbuildable
@@ -232,19 +232,6 @@ def do_push(s: Session, run_id: int, plan_id: str | None, progress: Callable[[st
         raise
 
 
-def plan_as_of(s: Session, run_id: int, show: bool) -> tuple[dict, Plan | None]:
-    """Today's models built and diffed on the raw state of run ``run_id``, in memory (load/replay.py)."""
-    with replayed(s.con, dict(s.project.entities).values(), run_id):
-        record_builds(s.con, run_id, build(s.con, s.project))
-        targets = s.project.targets()
-        plan = make_plan(s.con, targets, dict(s.project.entities), run_id=run_id, created_at=utcnow(),
-                         blocked=unbuildable(s.con, [m.name for m in targets]))
-        loaded = load_plan(s.con, plan.plan_id) if show else None
-    summary = {"plan_id": f"as-of-{plan.plan_id}", "as_of": run_id, "stored": False, "counts": plan.counts(),
-               "skipped": list(plan.skipped), "operations": plan.operations, "breakdown": list(plan.breakdown)}
-    return summary, loaded
-
-
 def run_all(s: Session, *, full_refresh: bool = False) -> dict:
     run_id = new_run_id(s.con)
     extracted = do_extract(s, run_id, full_refresh=full_refresh)
@@ -361,7 +348,7 @@ def plan_command(
     """Diff the flow models against the extracted targets and store the plan."""
     with _boundary(), session(profile, connect=False) as s:
         if as_of is not None:
-            summary, plan = plan_as_of(s, as_of, show)
+            summary, plan = plan_as_of(s.con, s.project, as_of, show)
         else:
             summary = do_plan(s, new_run_id(s.con))
             plan = load_plan(s.con, summary["plan_id"]) if show else None
@@ -397,18 +384,10 @@ def run_command(profile: ProfileOption = "local", full_refresh: FullRefreshOptio
 
 
 def _end_of_run(summary: dict) -> None:
-    """After the summary is out, the run's exit code by the worst of what it held back, though the rest was
-    pushed: a model that failed to build (1), records not written (4), failed checks or conflicts (3)."""
-    error = build_failure(summary["build"])
-    if error is not None and exit_codes.exit_code(error) == exit_codes.ERROR:
-        raise error
-    if summary.get("failures"):
-        raise not_written(summary["failures"])
+    """After the summary is out, exit by the worst of what the run held back (audit/exit_codes.py)."""
+    error = exit_codes.run_error(summary)
     if error is not None:
         raise error
-    if summary["conflicts"]:
-        raise ConflictError(f"{len(summary['conflicts'])} record(s) held back by a conflict, first: "
-                            f"{summary['conflicts'][0]} (the model's on_conflict rule; see `p2c runs show {summary['run_id']}`)")
 
 
 @app.command("demo")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from load.errors import ConflictError, GuardrailError, PushError, StalePlanError
+from load.push import not_written
+from transform.build import build_failure
 from transform.errors import BuildError
 
 OK = 0
@@ -37,3 +39,19 @@ def _only_checks_failed(error: BuildError) -> bool:
     results = getattr(error, "results", None) or []
     failed = [r for r in results if r.get("status") not in ("ok", "skipped")]
     return bool(failed) and all(r.get("status") == "check_failed" for r in failed)
+
+
+def run_error(summary: dict) -> BaseException | None:
+    """The error a finished run (or push) ends with, though the rest was pushed: by the worst of what it held
+    back, a model that failed to build (1), records not written (4), failed checks or conflicts (3)."""
+    error = build_failure(summary["build"])
+    if error is not None and exit_code(error) == ERROR:
+        return error
+    if summary.get("failures"):
+        return not_written(summary["failures"])
+    if error is not None:
+        return error
+    if summary["conflicts"]:
+        return ConflictError(f"{len(summary['conflicts'])} record(s) held back by a conflict, first: "
+                             f"{summary['conflicts'][0]} (the model's on_conflict rule; see `p2c runs show {summary['run_id']}`)")
+    return None

@@ -20,11 +20,28 @@ import duckdb
 
 from extract.land import history_table
 from extract.registry import Entity
+from extract.runs import utcnow
 from extract.sql import column_list, ident, table
 from load.errors import PlanError
-from load.plan import ensure_plan_tables
+from load.plan import Plan, ensure_plan_tables, load_plan, make_plan
+from transform.build import build, record_builds, unbuildable
+from transform.project import Project
 
 REPLAY_DATABASE = "p2c_replay"
+
+
+def plan_as_of(con: duckdb.DuckDBPyConnection, project: Project, run_id: int, show: bool) -> tuple[dict, Plan | None]:
+    """Today's models built and diffed on the raw state of run ``run_id``, in memory: the plan's summary (not
+    stored: its id says ``as-of``) and, with ``show``, the plan itself."""
+    with replayed(con, dict(project.entities).values(), run_id):
+        record_builds(con, run_id, build(con, project))
+        targets = project.targets()
+        plan = make_plan(con, targets, dict(project.entities), run_id=run_id, created_at=utcnow(),
+                         blocked=unbuildable(con, [m.name for m in targets]))
+        loaded = load_plan(con, plan.plan_id) if show else None
+    summary = {"plan_id": f"as-of-{plan.plan_id}", "as_of": run_id, "stored": False, "counts": plan.counts(),
+               "skipped": list(plan.skipped), "operations": plan.operations, "breakdown": list(plan.breakdown)}
+    return summary, loaded
 
 
 @contextmanager
