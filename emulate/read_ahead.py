@@ -14,8 +14,10 @@ runs no query at all.)
 A page built ahead schedules the one after it, up to `AHEAD` pages beyond the page served:
 building a page costs about what parsing one does, so one page ahead would keep the client
 waiting for the rest of each build. A scan read by key (Dataverse without `$orderby`) is kept
-2 x `RUN` pages ahead instead, built `RUN` pages at a time (emulate/odata/query.py
-`key_pages`: one query builds them all, a third cheaper than one query a page). Bounded: at most one page waits per request shape (a
+2 x `RUN` pages ahead instead, built `RUN` pages at a time (emulate/odata/pages.py
+`key_pages`: one query builds them all, a third cheaper than one query a page), after a ramp
+of one page, then two (the client asks for the second page about one parse after the first,
+and a request for a page of a run waits for the whole run). Bounded: at most one page waits per request shape (a
 newer page of the shape replaces it), at most `depth` pages wait in all (more are not read
 ahead), one is built at a time.
 
@@ -98,15 +100,23 @@ class ReadAhead:
             self._thread.start()
         self._changed.notify_all()
 
-    def settle(self, shape: Hashable, page: Hashable) -> None:
-        """Before serving `page` of `shape`: wait while the worker builds it; drop it if it is still waiting
-        (the request builds it now rather than after the worker's other pages)."""
+    def settle(self, shape: Hashable, page: Hashable, built: Callable[[], bool] | None = None) -> None:
+        """Before serving `page` of `shape`: wait while the worker builds it; drop it if it is still waiting (the
+        request builds it now rather than after the worker's other pages). With `built` (whether the page is built
+        now), wait while the worker builds any page of `shape` until it is: a run of pages read by key builds pages
+        after its first."""
         with self._changed:
             waiting = self._waiting.get(shape)
             if waiting is not None and waiting[0] == page:
                 del self._waiting[shape]
             self._warming.pop((shape, page), None)
-            self._changed.wait_for(lambda: self._running != (shape, page), timeout=SETTLE_S)
+            self._changed.wait_for(lambda: not self._building(shape, page, built), timeout=SETTLE_S)
+
+    def _building(self, shape: Hashable, page: Hashable, built: Callable[[], bool] | None) -> bool:
+        running = self._running
+        if running is None or running[0] != shape:
+            return False
+        return running[1] == page if built is None else not built()
 
     @property
     def pending(self) -> int:

@@ -214,7 +214,8 @@ def get_collection(store: Store, entity: EntitySet, request: Request, api_root: 
     read_next = None  # the next page, read ahead once this one is ready to send
     if cached is not None:
         if read_ahead is not None:
-            read_ahead.settle(scan, (offset, keyset, *parameters))
+            built = functools.partial(_key_page_built, store, cached, parameters) if cached.by_key else None
+            read_ahead.settle(scan, (offset, keyset, *parameters), built)
             if skiptoken is None:
                 read_ahead.remember(scan)
         page = cached_page(store, cached, parameters)
@@ -255,12 +256,16 @@ def _read_next_page(read_ahead: ReadAhead, store: Store, scan: tuple, offset: in
     read_ahead.schedule(scan, (offset, keyset, *parameters), build)
 
 
-def _read_key_pages(read_ahead: ReadAhead, store: Store, scan: tuple, after: str) -> None:
-    """Keep a scan read by key built 2 x `RUN` pages ahead of the page served (whose last key is `after`): when one
+def _read_key_pages(read_ahead: ReadAhead, store: Store, scan: tuple, served: str) -> None:
+    """Keep a scan read by key built 2 x `RUN` pages ahead of the page served (whose last key is `served`): when one
     of those is not built, build it and up to `RUN` - 1 after it in the background, in one go (`key_pages`), while
-    the client parses the pages built before it."""
+    the client parses the pages built before it.
+
+    A run is as long as the pages already built ahead allow: one page when none is (the client asks for it next,
+    and waits for the whole run), then two, then `RUN`; each shorter run schedules the next at once."""
     queries = _page_queries(*scan, 0, True)
-    for _ in range(2 * RUN):
+    after = served
+    for ahead in range(2 * RUN):
         page = store.page_texts.served((queries.key, after), store.generation)
         if page is None:
             break
@@ -269,7 +274,17 @@ def _read_key_pages(read_ahead: ReadAhead, store: Store, scan: tuple, after: str
         after = page.last
     else:
         return  # built far enough ahead
-    read_ahead.schedule(scan, (0, True, after), functools.partial(key_pages, store, queries, [after], RUN))
+    most = min(RUN, 2 ** ahead)
+
+    def build() -> None:
+        built = key_pages(store, queries, [after], most)
+        if most == 1 and built[-1].fetched > queries.size:
+            _read_key_pages(read_ahead, store, scan, served)
+    read_ahead.schedule(scan, (0, True, after), build)
+
+
+def _key_page_built(store: Store, queries: PageQueries, parameters: list) -> bool:
+    return store.page_texts.served((queries.key, *parameters), store.generation) is not None
 
 
 def warm_first_page(read_ahead: ReadAhead, store: Store, scan: tuple) -> bool:

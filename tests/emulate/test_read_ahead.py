@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from emulate.read_ahead import DEPTH
+from emulate.read_ahead import DEPTH, RUN, ReadAhead
 from emulate.tenant import EmulatedTenant
 
 ACCOUNT_PAGE = {"Prefer": "odata.maxpagesize=40"}
@@ -81,6 +81,50 @@ def test_the_next_page_is_built_before_it_is_asked_for(sales, cold):
     assert second.status_code == 200 and pages.built == built  # served as built ahead
     _settled(cold.sales.read_ahead)
     assert len(second.json()["value"]) == 40
+
+
+def test_a_scan_read_by_key_ramps_up_one_page_then_two(sales, cold):
+    """The second page is built alone (its request comes one parse after the first's, and a request for a page of a
+    run waits for the whole run), then the third and fourth together; later runs are `RUN` pages long."""
+    pages, small_pages = cold.sales.store.page_texts, {"Prefer": "odata.maxpagesize=10"}
+    assert sales.get("accounts/$count").json() > 10 * (1 + 3 + RUN)  # more pages than the first, the ramp and a run
+    before = pages.built
+    first = sales.get("accounts", params={"$select": ACCOUNT_COLUMNS}, headers=small_pages)
+    assert first.status_code == 200
+    _settled(cold.sales.read_ahead)
+    assert pages.built - before == 1 + 1 + 2  # the first page, then the ramp: page 2, then pages 3 and 4
+    second = sales.get(first.json()["@odata.nextLink"], headers=small_pages)
+    assert second.status_code == 200 and pages.built - before == 4  # built ahead: served as built
+    _settled(cold.sales.read_ahead)
+    assert pages.built - before == 4 + RUN  # two pages built ahead of the one served: a whole run, pages 5 to 4 + RUN
+
+
+def test_a_request_waits_for_a_run_that_builds_its_page():
+    read_ahead = ReadAhead(lambda: True)
+    gate, running, built, served = threading.Event(), threading.Event(), threading.Event(), []
+
+    def run_of_pages() -> None:  # builds pages 1 and 2 of scan "s" in one go
+        running.set()
+        gate.wait(10)
+        built.set()
+
+    def request(page: int, run_built) -> None:
+        read_ahead.settle("s", page, run_built)
+        served.append((page, built.is_set()))
+
+    try:
+        assert read_ahead.schedule("s", 1, run_of_pages) and running.wait(5)
+        request(3, None)  # another page, no run to wait for: served at once
+        waiter = threading.Thread(target=request, args=(2, built.is_set))
+        waiter.start()
+        time.sleep(0.1)
+        assert served == [(3, False)]  # page 2 waits: the run being built holds it
+        gate.set()
+        waiter.join(5)
+        assert served == [(3, False), (2, True)]
+    finally:
+        gate.set()
+        read_ahead.stop()
 
 
 def test_a_write_between_pages_is_served(sales, fno, cold):
