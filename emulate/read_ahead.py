@@ -16,10 +16,10 @@ building a page costs about what parsing one does, so one page ahead would keep 
 waiting for the rest of each build. A scan read by key (Dataverse without `$orderby`) is kept
 2 x `RUN` pages ahead instead, built `RUN` pages at a time (emulate/odata/pages.py
 `key_pages`: one query builds them all, a third cheaper than one query a page), after a ramp
-of one page, then two (the client asks for the second page about one parse after the first,
-and a request for a page of a run waits for the whole run). Bounded: at most one page waits per request shape (a
-newer page of the shape replaces it), at most `depth` pages wait in all (more are not read
-ahead), one is built at a time.
+of one page, then two: the client asks for the second page about one parse after the first,
+and a request for a page of a run waits for the whole run. Bounded: at most one page waits
+per request shape (a newer page of the shape replaces it), at most `depth` pages wait in all
+(more are not read ahead), one is built at a time.
 
 The same worker warms the tenant at start (emulate/warm_up.py): it builds the first pages of
 the scans served before (`first_pages`, at most `SCANS`), after any page read ahead for a

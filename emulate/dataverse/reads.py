@@ -262,7 +262,7 @@ def _read_key_pages(read_ahead: ReadAhead, store: Store, scan: tuple, served: st
     the client parses the pages built before it.
 
     A run is as long as the pages already built ahead allow: one page when none is (the client asks for it next,
-    and waits for the whole run), then two, then `RUN`; each shorter run schedules the next at once."""
+    and waits for the whole run), two when one is, else `RUN`. The one-page run schedules the next at once."""
     queries = _page_queries(*scan, 0, True)
     after = served
     for ahead in range(2 * RUN):
@@ -284,6 +284,7 @@ def _read_key_pages(read_ahead: ReadAhead, store: Store, scan: tuple, served: st
 
 
 def _key_page_built(store: Store, queries: PageQueries, parameters: list) -> bool:
+    """Whether the page read by key that `parameters` name is built (kept as served at the store's generation)."""
     return store.page_texts.served((queries.key, *parameters), store.generation) is not None
 
 
