@@ -43,7 +43,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from emulate import warm_up  # noqa: E402
-from emulate.dataverse.reads import _page_queries  # noqa: E402
+from emulate.dataverse.reads import page_queries  # noqa: E402
 from emulate.catalog import FNO_ENTITY_SETS  # noqa: E402
 from emulate.settings import EmulatorSettings  # noqa: E402
 from emulate.tenant import PAGE_TEXTS, EmulatedTenant  # noqa: E402
@@ -153,7 +153,7 @@ def render_floor(state_dir: Path, accounts, repeat: int) -> float:
     """Median ms of building the first accounts page's body (the extractor's request) by its query alone: DuckDB's
     json_object over 5,000 rows, the least a page never served can cost, on a warm tenant."""
     with EmulatedTenant.start(state_dir, settings=EmulatorSettings(read_ahead=False)) as tenant:
-        queries = _page_queries("accounts", first_request(accounts, [])[1]["$select"], None, None, None, None, PAGE_ROWS, 0, False)
+        queries = page_queries("accounts", first_request(accounts, [])[1]["$select"], None, None, None, None, PAGE_ROWS, 0, False)
         store = tenant.sales.store
         with store.snapshot() as cur:
             bound = cur.execute(queries.first_summary).fetchone()[0]

@@ -116,7 +116,7 @@ def _page_shape(entity_name: str, select: str | None, expand: str | None, annota
 
 
 @functools.lru_cache(maxsize=512)
-def _page_queries(*page: object) -> PageQueries | None:
+def page_queries(*page: object) -> PageQueries | None:
     """The queries of a page (`_page_shape`'s arguments) served from the row-text cache, or None when its rows read other rows."""
     *scan, keyset = page
     shape = _page_shape(*scan, False)  # the request's condition: the queries add the keyset's own
@@ -210,7 +210,7 @@ def get_collection(store: Store, entity: EntitySet, request: Request, api_root: 
     parameters = [skiptoken.last] if keyset else []
     with store.reading() as cur:
         snapshot = (skiptoken.tracking if skiptoken and skiptoken.tracking else changes.current(cur, entity).text) if tracking else None
-    cached = None if store.in_transaction else _page_queries(*scan, offset, keyset)  # a write transaction's rows may yet roll back
+    cached = None if store.in_transaction else page_queries(*scan, offset, keyset)  # a write transaction's rows may yet roll back
     read_next = None  # the next page, read ahead once this one is ready to send
     if cached is not None:
         if read_ahead is not None:
@@ -250,7 +250,7 @@ def _read_next_page(read_ahead: ReadAhead, store: Store, scan: tuple, offset: in
     size = scan[-1]
 
     def build() -> None:
-        page = cached_page(store, _page_queries(*scan, offset, keyset), parameters)
+        page = cached_page(store, page_queries(*scan, offset, keyset), parameters)
         if ahead > 1 and page.fetched > size:
             _read_next_page(read_ahead, store, scan, 0 if keyset else offset + size, keyset, [page.last] if keyset else [], ahead - 1)
     read_ahead.schedule(scan, (offset, keyset, *parameters), build)
@@ -263,7 +263,7 @@ def _read_key_pages(read_ahead: ReadAhead, store: Store, scan: tuple, served: st
 
     A run is as long as the pages already built ahead allow: one page when none is (the client asks for it next,
     and waits for the whole run), two when one is, else `RUN`. The one-page run schedules the next at once."""
-    queries = _page_queries(*scan, 0, True)
+    queries = page_queries(*scan, 0, True)
     after = served
     for ahead in range(2 * RUN):
         page = store.page_texts.served((queries.key, after), store.generation)
@@ -291,7 +291,7 @@ def _key_page_built(store: Store, queries: PageQueries, parameters: list) -> boo
 def warm_first_page(read_ahead: ReadAhead, store: Store, scan: tuple) -> bool:
     """Have the start-up warm-up build the first page of a scan served before (`ReadAhead.first_pages`)."""
     def build() -> None:
-        queries = _page_queries(*scan, 0, False)
+        queries = page_queries(*scan, 0, False)
         page = cached_page(store, queries, [])
         if page.fetched > queries.size and queries.order:  # and the second: the first page's request finds it built
             _read_next_page(read_ahead, store, scan, queries.size, False, [], 1)

@@ -246,7 +246,7 @@ def test_a_page_read_by_key_is_built_alike_by_key_range_and_by_pick(tenant, filt
 
     store, pages, runs = tenant.sales.store, {"pick": [], "range": [], "stale bounds": [], "runs": []}, []
     shape = ("accounts", ",".join(ACCOUNT_COLUMNS), None, None, filter_text, None, 7, 0)
-    queries = {keyset: reads._page_queries(*shape, keyset) for keyset in (False, True)}  # first page, the pages after
+    queries = {keyset: reads.page_queries(*shape, keyset) for keyset in (False, True)}  # first page, the pages after
     assert all(q.by_key for q in queries.values())
     try:
         for way in pages:

@@ -114,7 +114,9 @@ def test_a_request_waits_for_a_run_that_builds_its_page():
 
     try:
         assert read_ahead.schedule("s", 1, run_of_pages) and running.wait(5)
+        started = time.monotonic()
         request(3, None)  # another page, no run to wait for: served at once
+        assert time.monotonic() - started < 1
         waiter = threading.Thread(target=request, args=(2, built.is_set))
         waiter.start()
         time.sleep(0.1)
