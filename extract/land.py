@@ -73,16 +73,15 @@ def replaced_table(entity: Entity) -> str:
     return table(entity.schema, f"{entity.entity_set}__replaced")
 
 
-def _history_view(schema: str, entity_set: str) -> str:
+def _history_view(entity: Entity) -> str:
     """The history view: replaced versions, then each raw row as its key's current version."""
-    replaced, raw = table(schema, f"{entity_set}__replaced"), table(schema, entity_set)
-    return (f"CREATE OR REPLACE VIEW {table(schema, f'{entity_set}__history')} AS SELECT * FROM {replaced} "
+    return (f"CREATE OR REPLACE VIEW {history_table(entity)} AS SELECT * FROM {replaced_table(entity)} "
             f"UNION ALL BY NAME SELECT * EXCLUDE (_p2c_run_id, _p2c_extracted_at), _p2c_run_id AS _p2c_valid_from_run, "
-            f"CAST(NULL AS BIGINT) AS _p2c_valid_to_run FROM {raw}")
+            f"CAST(NULL AS BIGINT) AS _p2c_valid_to_run FROM {table(entity.schema, entity.entity_set)}")
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
-    """Create the raw and history tables, adding columns newly declared in the registry."""
+    """Create the raw and replaced-versions tables and the history view, adding columns newly declared in the registry."""
     ensure_all_raw_tables(con, [entity])
 
 
@@ -91,49 +90,50 @@ def ensure_all_raw_tables(con: duckdb.DuckDBPyConnection, entities: Iterable[Ent
     only missing schemas, tables, columns and views cost a statement. A staging file from before
     the history view (a ``__history`` table holding every version) is moved to the view's layout."""
     entities = list(entities)
-    wanted = {(e.schema, name): (*e.columns, *extra) for e in entities
-              for name, extra in ((e.entity_set, META_COLUMNS), (f"{e.entity_set}__replaced", HISTORY_COLUMNS))}
+    names = {e: ((e.schema, e.entity_set), (e.schema, f"{e.entity_set}__replaced"), (e.schema, f"{e.entity_set}__history"))
+             for e in entities}  # (schema, table) of raw, replaced versions and history, as the catalog names them
+    wanted = {name: (*columns, *extra) for e, (raw, replaced, _) in names.items()
+              for name, columns, extra in ((raw, e.columns, META_COLUMNS), (replaced, e.columns, HISTORY_COLUMNS))}
     present: dict[tuple[str, str], set[str]] = {}
-    for schema, name, column in con.execute(
-            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
-            "WHERE table_catalog = current_database()").fetchall():
+    kinds: dict[tuple[str, str], str] = {}
+    for schema, name, column, kind in con.execute(
+            "SELECT c.table_schema, c.table_name, c.column_name, t.table_type FROM information_schema.columns c "
+            "JOIN information_schema.tables t USING (table_catalog, table_schema, table_name) "
+            "WHERE c.table_catalog = current_database()").fetchall():
         present.setdefault((schema, name), set()).add(column)
-    kinds = dict(((schema, name), kind) for schema, name, kind in con.execute(
-        "SELECT table_schema, table_name, table_type FROM information_schema.tables WHERE table_catalog = current_database()"
-    ).fetchall())
-    schemas = {schema for schema, _ in present}
-    for schema in sorted(({s for s, _ in wanted} | {"p2c_meta"}) - schemas):
+        kinds[(schema, name)] = kind
+    for schema in sorted(({s for s, _ in wanted} | {"p2c_meta"}) - {s for s, _ in present}):
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(schema)}")
-    for e in entities:
-        if kinds.get((e.schema, f"{e.entity_set}__history")) == "BASE TABLE":
-            _move_to_history_view(con, e.schema, e.entity_set, (e.schema, f"{e.entity_set}__replaced") in present)
-            present[(e.schema, f"{e.entity_set}__replaced")] = present.pop((e.schema, f"{e.entity_set}__history"))
-            del kinds[(e.schema, f"{e.entity_set}__history")]
-    altered: set[tuple[str, str]] = set()
-    for (schema, name), columns in wanted.items():
-        target = table(schema, name)
-        if (schema, name) not in present:
+    for e, (_, replaced, history) in names.items():
+        if kinds.get(history) == "BASE TABLE":
+            _move_to_history_view(con, e, replaced in present)
+            present[replaced] = present.pop(history)
+            del kinds[history]
+    altered: set[tuple[str, str]] = set()  # raw tables whose history view must be made again
+    raw_of = {name: raw for raw, replaced, _ in names.values() for name in (raw, replaced)}
+    for name, columns in wanted.items():
+        target = table(*name)
+        if name not in present:
             con.execute(f"CREATE TABLE IF NOT EXISTS {target} ({', '.join(f'{ident(n)} {t}' for n, t in columns)})")
-            altered.add((schema, name.removesuffix("__replaced")))
+            altered.add(raw_of[name])
             continue
         for column, type_ in columns:
-            if column not in present[(schema, name)]:
+            if column not in present[name]:
                 con.execute(f"ALTER TABLE {target} ADD COLUMN {ident(column)} {type_}")
-                altered.add((schema, name.removesuffix("__replaced")))
-    for e in entities:
-        if (e.schema, e.entity_set) in altered or (e.schema, f"{e.entity_set}__history") not in kinds:
-            con.execute(_history_view(e.schema, e.entity_set))
+                altered.add(raw_of[name])
+    for e, (raw, _, history) in names.items():
+        if raw in altered or history not in kinds:
+            con.execute(_history_view(e))
     if ("p2c_meta", "raw_hash") not in present:
         con.execute(f"CREATE TABLE IF NOT EXISTS {HASH_TABLE} (entity VARCHAR PRIMARY KEY, format VARCHAR NOT NULL)")
 
 
-def _move_to_history_view(con: duckdb.DuckDBPyConnection, schema: str, entity_set: str, replaced_exists: bool) -> None:
+def _move_to_history_view(con: duckdb.DuckDBPyConnection, entity: Entity, replaced_exists: bool) -> None:
     """An older staging file's ``__history`` table → its replaced versions (the current ones are the raw rows)."""
-    history, replaced = table(schema, f"{entity_set}__history"), table(schema, f"{entity_set}__replaced")
     if replaced_exists:
-        raise ExtractError(f"{schema}.{entity_set}: both a __history table and a __replaced table exist; keep one")
-    con.execute(f"CREATE TABLE {replaced} AS SELECT * FROM {history} WHERE _p2c_valid_to_run IS NOT NULL")
-    con.execute(f"DROP TABLE {history}")
+        raise ExtractError(f"{entity.schema}.{entity.entity_set}: both a __history table and a __replaced table exist; keep one")
+    con.execute(f"CREATE TABLE {replaced_table(entity)} AS SELECT * FROM {history_table(entity)} WHERE _p2c_valid_to_run IS NOT NULL")
+    con.execute(f"DROP TABLE {history_table(entity)}")
 
 
 _VALUE_ARRAY = re.compile(rb'"value"\s*:\s*\[')
@@ -310,7 +310,7 @@ def merge_into_raw(
     expected_keys: int | None = None,
     before_commit: Callable[[], None] | None = None,
 ) -> LandResult:
-    """Merge the spooled rows into the raw and history tables in one transaction.
+    """Merge the spooled rows into the raw table in one transaction (the versions they replace go to ``__replaced``).
 
     A full read also marks rows that were not received as deleted; any read marks the keys
     of its ``$deletedEntity`` rows deleted. ``expected_keys`` is the service's count of the
@@ -371,7 +371,7 @@ def merge_into_raw(
             f"NOT EXISTS (SELECT 1 FROM _p2c_incoming i WHERE {key_match(entity.key, 'i', 'r')})" if full_read else "FALSE"
         )
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _p2c_gone AS SELECT {cols}, r._p2c_hash FROM {raw} r "
+            f"CREATE OR REPLACE TEMP TABLE _p2c_gone AS SELECT {keys} FROM {raw} r "
             f"WHERE NOT r._p2c_deleted AND ({absent} "
             f"OR EXISTS (SELECT 1 FROM _p2c_removed d WHERE {key_match(entity.key, 'd', 'r')}))"
         )
@@ -417,7 +417,7 @@ def _count_mismatch(keys: int, expected_keys: int) -> str | None:
 
 def _first_load(con: duckdb.DuckDBPyConnection, entity: Entity, spool: PageSpool, run_id: int,
                 extracted_at: datetime, expected_keys: int | None = None) -> LandResult | None:
-    """Empty raw and history tables: the pages are parsed straight into raw (each row its key's current version).
+    """An empty raw table (and no replaced versions): the pages are parsed straight into raw (each row its key's current version).
 
     Everything received is new; nothing can be changed or deleted. Returns None (raw emptied
     again, inside the transaction) when a key came twice: the comparing merge keeps its latest page.
@@ -444,7 +444,7 @@ def _record_hash_format(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
 
 def _rehash_if_needed(con: duckdb.DuckDBPyConnection, entity: Entity, raw: str) -> None:
     """Hashes made under another ``HASH_FORMAT`` (or before it was recorded) are recomputed from the
-    stored columns, in raw and history alike, so that only real changes differ from what this run
+    stored columns, in raw and its replaced versions alike, so that only real changes differ from what this run
     computes and a replayed raw state (built from history) hashes as raw does."""
     stored = con.execute(f"SELECT format FROM {HASH_TABLE} WHERE entity = ?", [entity.label]).fetchone()
     if stored is None or stored[0] != HASH_FORMAT:

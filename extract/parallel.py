@@ -76,7 +76,7 @@ class Gate:
             me = (tuple(-r for r in rank), next(self._arrivals))
             heapq.heappush(self._waiting, me)
             try:
-                while self._busy >= max(1, self._limit()) or self._waiting[0] != me:
+                while self._busy >= self._cap() or self._waiting[0] != me:
                     self._cond.wait(0.05)
             finally:
                 self._waiting.remove(me)
@@ -94,7 +94,11 @@ class Gate:
     def over_limit(self) -> bool:
         """Whether more places are taken than the limit now allows (it was lowered)."""
         with self._cond:
-            return self._busy > max(1, self._limit())
+            return self._busy > self._cap()
+
+    def _cap(self) -> int:
+        """Places allowed now: the limit, never below one."""
+        return max(1, self._limit())
 
 
 class Place:

@@ -46,14 +46,13 @@ from extract.progress import NoProgress, Progress, wants_rows
 from extract.registry import Entity
 from extract.retry import RetryStats
 from extract.runs import utcnow
-from extract.sync_state import ensure_sync_state, save_delta_link, stored_delta_link
+from extract.sync_state import ensure_sync_state, save_delta_link, stored_delta_links
 
 SALES_PAGE_SIZE = 5000  # the Web API's maximum (protocols.md 1.3)
 TRACK_CHANGES = "odata.track-changes"
 EXTRACT_MEMORY_LIMIT = "256MB"  # DuckDB's share while extracting: the spool and merges spill past it (500 MB peak target)
 PARSER_THREADS = 2  # pages spooled at once, beside the requests in flight
 MAX_UNPARSED_PAGES = 4  # pages received and waiting for a parser: bounds memory (a Sales page is ~4 MB)
-SYNC_STATE_TABLE = ("p2c_meta", "sync_state")  # extract/sync_state.py
 EXPIRED_VERSION_STAMP = "0x80044352"  # the service no longer holds the changes since the token (protocols.md 1.4)
 
 
@@ -152,7 +151,7 @@ class _Job:
         self.reason, self.earlier_requests = reason, earlier_requests
         self.started, self.extracted_at = started, extracted_at
         self.requests = 0
-        self.expected_rows = 0  # what raw held before this read: how long its chain is likely to be (the gate's rank)
+        self.expected_rows = 0  # rows a full read is expected to return (raw's size or the service's count): the gate's rank
         self.expected_keys: int | None = None  # a ranged read's @odata.count, checked at the merge
         self.running = 0
         self.error: BaseException | None = None
@@ -174,7 +173,7 @@ class _Extraction:
         attach_spool(con)
         self.spools: list[PageSpool] = []
         self.expected_rows: dict[str, int] = {}  # label -> rows a full read is expected to return (the gate's rank)
-        self.links_stored = False  # whether the staging file has a sync-state table to read deltaLinks from
+        self.delta_links: dict[str, str] = {}  # entity label -> the deltaLink stored by the last extract
         self.cursors: queue.Queue[duckdb.DuckDBPyConnection] = queue.Queue()
         for _ in range(parallelism.workers * len(systems) + PARSER_THREADS):  # one per thread, made here: con is not shared
             self.cursors.put(con.cursor())
@@ -190,14 +189,16 @@ class _Extraction:
         try:
             held = estimated_raw_rows(self.con)
             counting = self._ask_record_counts(entities, held)
-            self.links_stored = SYNC_STATE_TABLE in held
+            self.delta_links = stored_delta_links(self.con)
             self.expected_rows = {e.label: held.get((e.schema, e.entity_set), 0) for e in entities}
-            if counting is not None:
-                for label, count in counting.result().items():
-                    self.expected_rows[label] = max(self.expected_rows[label], count)
-            for entity in sorted(entities, key=lambda e: -self.expected_rows[e.label]):  # longest first
-                self._begin(entity)
-                outstanding += 1
+            for counted in (False, True):  # the services whose order needs no Sales count first, longest first
+                if counted and counting is not None:
+                    for label, count in counting.result().items():
+                        self.expected_rows[label] = max(self.expected_rows[label], count)
+                for entity in sorted(entities, key=lambda e: -self.expected_rows[e.label]):
+                    if (entity.system == "sales") == counted:
+                        self._begin(entity)
+                        outstanding += 1
             self._prepare(entities)  # while the first pages travel: nothing is merged before it
             while outstanding:
                 job = self._next_finished()
@@ -273,7 +274,7 @@ class _Extraction:
         url, params, headers = first_request(entity, self.companies, self.page_size)
         read, split = _Read(url, params, headers, full=True), entity.system == "fno" and self.parallelism.split_fno
         if entity.change_tracked and after is None:
-            link = stored_delta_link(self.con, entity.label) if self.links_stored else None
+            link = self.delta_links.get(entity.label)
             if link is not None and self.full_refresh:
                 reason = "--full-refresh"
             elif link is not None:

@@ -19,10 +19,12 @@ def ensure_sync_state(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def stored_delta_link(con: duckdb.DuckDBPyConnection, entity: str) -> str | None:
-    """The deltaLink stored for ``entity`` (its label, e.g. ``sales.accounts``), if any."""
-    row = con.execute("SELECT delta_link FROM p2c_meta.sync_state WHERE entity = ?", [entity]).fetchone()
-    return row[0] if row else None
+def stored_delta_links(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Every stored deltaLink by entity label (e.g. ``sales.accounts``); none before a first extract made the table."""
+    try:
+        return dict(con.execute("SELECT entity, delta_link FROM p2c_meta.sync_state").fetchall())
+    except duckdb.CatalogException:
+        return {}
 
 
 def save_delta_link(

@@ -27,7 +27,7 @@ import duckdb
 from extract.errors import ServiceError
 from extract.registry import Entity
 from extract.runs import utcnow
-from extract.land import PageSpool, ensure_raw_tables, merge_into_raw
+from extract.land import PageSpool, ensure_all_raw_tables, merge_into_raw
 from extract.sql import ident, table
 from load import guardrails
 from load.config import Target
@@ -84,6 +84,8 @@ def push(
     progress: Callable[[str], None] = lambda _: None,
 ) -> PushResult:
     ensure_push_tables(con)
+    # the raw tables records read back land in (a staging file an older p2c extracted gets the history view first)
+    ensure_all_raw_tables(con, {entities[(t.system, t.entity)] for t in targets.values() if (t.system, t.entity) in entities})
     result = PushResult(plan.plan_id)
     done = {seq for (seq,) in con.execute(
         "SELECT seq FROM p2c_meta.push_log WHERE plan_id = ? AND status IN ('ok', 'conflict')", [plan.plan_id]).fetchall()}
@@ -278,8 +280,7 @@ def _read_back_row(con, entity: Entity, item: PlanItem, outcome: Outcome) -> dic
 
 
 def _merge_raw(con, entity: Entity, records: list[dict], run_id: int, now: datetime) -> None:
-    """The records read back → the raw table and its ``__history`` (SCD2), the way extract lands a page."""
-    ensure_raw_tables(con, entity)  # (a staging file an older p2c extracted gets the history view first)
+    """The records read back → the raw table and its history (SCD2), the way extract lands a page."""
     spool = PageSpool(con, entity)
     try:
         spool.add_page(json.dumps({"value": records}, default=json_value).encode())

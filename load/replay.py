@@ -1,4 +1,4 @@
-"""Replay: the raw state of a past run, rebuilt in memory from the ``__history`` tables.
+"""Replay: the raw state of a past run, rebuilt in memory from the ``__history`` views.
 
 ``p2c plan --as-of RUN`` builds today's models on the raw tables as they stood at the end of
 run RUN (every version valid then: ``_p2c_valid_from_run <= RUN`` and not yet replaced,

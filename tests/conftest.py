@@ -30,7 +30,7 @@ def tenant(tmp_path):
 
 def write_profile(path: Path, tenant, *, staging: Path, models: Path | None = None, secret_env: str = SECRET_ENV) -> Path:
     """A profile for a served tenant, as `p2c emulate --profile-out` writes one."""
-    endpoints = Endpoints(tenant.authority_url, tenant.client_id, secret_env, tenant.sales_url, tenant.fno_url, tenant.ca_file)
+    endpoints = Endpoints.of_tenant(tenant, secret_env)
     return profile_module.write_profile(path, staging_database=staging, endpoints=endpoints, models_dir=models)
 
 

@@ -13,7 +13,7 @@ from emulate.settings import FaultRule
 from extract.errors import ServiceError
 from extract.http import send
 from extract.odata import read_record_counts, record_count_path, sales_logical_name
-from extract.parallel import Gate, Parallelism, Place
+from extract.parallel import Gate, Place
 from extract.profile import PROJECT_DIR
 from extract.registry import load_project_registry
 from extract.run import extract
@@ -95,9 +95,11 @@ def test_a_first_read_asks_the_counts_once_and_starts_the_longest_chain_first(te
 
 
 def test_a_service_that_refuses_the_function_still_gets_every_row_read(tenant, clients):
+    urls = sent_urls(clients["sales"])
     tenant.configure(faults=(FaultRule("500", service="sales", path="/RetrieveTotalRecordCount", times=5),))
     with duckdb.connect() as con:
         summaries = extract(con, clients, [CURRENCIES, ACCOUNTS], run_id=1, companies=[], page_size=50)
+    assert any("RetrieveTotalRecordCount" in u for u in urls)  # asked, and refused
     assert [s.received for s in summaries] == [len(tenant.sales.rows("transactioncurrencies")), len(tenant.sales.rows("accounts"))]
 
 

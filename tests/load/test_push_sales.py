@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 
 import p2c
 from emulate.scenario_client import SalesUser
