@@ -9,7 +9,7 @@ shape once the cache is over budget). Shapes that read other rows (formatted val
 `$expand`) are never cached.
 
 The cache also remembers which pages (a request shape's page and its parameters) it has
-built: a page never built is built whole in one query with its pick (emulate/odata/query.py), a page built
+built: a page never built is built whole in one query with its pick (emulate/odata/pages.py), a page built
 before is picked first so that only its changed rows are rebuilt. And it keeps each shape's
 pages as last served, with the store's write generation they were read at (`Store.generation`,
 renewed by every committed write transaction): while no write has committed since, a page is
@@ -163,6 +163,8 @@ class RowTextCache:
                     if old != version:
                         shape.served.clear()  # a row was written since those pages were read: let go of its old text
             added = sum(map(len, built))
+            if shape.size + added > self.budget:
+                return False  # no room even alone: the other shapes stay
             total = sum(s.size for s in self._shapes.values()) + added
             for other_key in [key for key in self._shapes if key != shape_key]:
                 if total <= self.budget:
@@ -204,7 +206,7 @@ class PageTexts:
     """Bodies of pages read in key order (their rows' JSON texts, comma-joined), filed by what they hold.
 
     A page's content key names its row shape and its rows' (identity, version) in order
-    (emulate/odata/query.py computes it inside the page's read transaction), so a body found
+    (emulate/odata/pages.py computes it inside the page's read transaction), so a body found
     under it is the page as it reads now: any write gives a row a new version, hence the page a
     new key. Bodies go to one append-only file, read back with `os.pread` (a 5,000-row page is a
     few MB: the OS page cache holds them, not this process). Attached to a tenant's state
@@ -215,12 +217,13 @@ class PageTexts:
     Two more things for scans read by key, both in memory: pages as served at a write
     generation (`served`, as `RowTextCache.served`), and each scan's later page bounds
     (`hint`): the bound of the page after a given key, computed for many pages in one query.
-    A bound is only a hint: the page's read checks it (emulate/odata/query.py).
+    A bound is only a hint: the page's read checks it (emulate/odata/pages.py).
     """
 
     def __init__(self, budget: int = PAGE_BUDGET, served_budget: int = SERVED_BUDGET) -> None:
         self.budget, self.served_budget = budget, served_budget
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the file and its index (held across a body's read or write)
+        self._memory = threading.Lock()  # pages as served and bounds: never waits on the file
         self._index: dict[str, tuple[int, int, int]] = {}  # content key -> (offset, length, crc32)
         self._checked: set[str] = set()  # bodies read back (or written) by this process: their checksum held
         self._data: int | None = None  # file descriptor of the bodies
@@ -294,6 +297,7 @@ class PageTexts:
         """Forget every body, page as served and bound (the file starts again empty)."""
         with self._lock:
             self._truncate(self._identity)
+        with self._memory:
             self._served.clear()
             self._served_bytes = 0
             self._hints.clear()
@@ -324,7 +328,7 @@ class PageTexts:
     # -- pages as served -----------------------------------------------------------------------------
     def served(self, page_key: Hashable, generation: int) -> Page | None:
         """The page as served at write generation `generation`, if it was (and is still held)."""
-        with self._lock:
+        with self._memory:
             found = self._served.get(page_key)
             if found is None or found[0] != generation:
                 return None
@@ -334,7 +338,7 @@ class PageTexts:
     def keep_served(self, page_key: Hashable, generation: int, page: Page) -> None:
         """Keep `page` as read at write generation `generation`; the least recently served go over `served_budget`."""
         size = sum(map(len, page.rows))
-        with self._lock:
+        with self._memory:
             old = self._served.pop(page_key, None)
             if old is not None:
                 self._served_bytes -= sum(map(len, old[1].rows))
@@ -349,20 +353,23 @@ class PageTexts:
     # -- bounds of a scan's pages --------------------------------------------------------------------
     def hint(self, chain: Hashable, after: object) -> object | None:
         """The bound of the page of scan `chain` after key `after` (None: its first page), if known."""
-        with self._lock:
+        with self._memory:
             bounds = self._hints.get(chain)
             return bounds.get(after) if bounds is not None else None
 
     def keep_hints(self, chain: Hashable, bounds: dict[object, object]) -> None:
-        """Remember bounds of scan `chain`'s pages: the key before each page -> its bound."""
-        with self._lock:
-            self._hints[chain] = bounds
+        """Remember bounds of scan `chain`'s pages: the key before each page -> its bound (added to those known:
+        each page's read checks its bound, and `forget_hints` drops a scan's bounds once one is wrong)."""
+        if not bounds:
+            return  # a scan's last page has none: keep the scan's other bounds
+        with self._memory:
+            self._hints.setdefault(chain, {}).update(bounds)
             self._hints.move_to_end(chain)
             while len(self._hints) > HINT_CHAINS:
                 self._hints.popitem(last=False)
 
     def forget_hints(self, chain: Hashable) -> None:
-        with self._lock:
+        with self._memory:
             self._hints.pop(chain, None)
 
 

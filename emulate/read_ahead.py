@@ -49,6 +49,7 @@ class ReadAhead:
         self._warming: OrderedDict[tuple[Hashable, Hashable], Job] = OrderedDict()  # (shape, page) -> job, after _waiting
         self.first_pages: OrderedDict[Hashable, None] = OrderedDict()  # scans served from their first page, most recent last
         self._running: tuple[Hashable, Hashable] | None = None  # (shape, page) being built
+        self._job = 0  # jobs started: tells one running job from the next
         self._changed = threading.Condition()
         self._stopped = False
         self._thread: threading.Thread | None = None
@@ -103,20 +104,19 @@ class ReadAhead:
     def settle(self, shape: Hashable, page: Hashable, built: Callable[[], bool] | None = None) -> None:
         """Before serving `page` of `shape`: wait while the worker builds it; drop it if it is still waiting (the
         request builds it now rather than after the worker's other pages). With `built` (whether the page is built
-        now), wait while the worker builds any page of `shape` until it is: a run of pages read by key builds pages
-        after its first."""
+        now), wait while the job running now builds a page of `shape`, until the page is built or that job ends:
+        a run of pages read by key builds pages after its first (the jobs after it are not waited for)."""
         with self._changed:
             waiting = self._waiting.get(shape)
             if waiting is not None and waiting[0] == page:
                 del self._waiting[shape]
             self._warming.pop((shape, page), None)
-            self._changed.wait_for(lambda: not self._building(shape, page, built), timeout=SETTLE_S)
-
-    def _building(self, shape: Hashable, page: Hashable, built: Callable[[], bool] | None) -> bool:
-        running = self._running
-        if running is None or running[0] != shape:
-            return False
-        return running[1] == page if built is None else not built()
+            running = self._running
+            if built is None:
+                self._changed.wait_for(lambda: self._running != (shape, page), timeout=SETTLE_S)
+            elif running is not None and running[0] == shape:
+                job = self._job
+                self._changed.wait_for(lambda: self._running is None or self._job != job or built(), timeout=SETTLE_S)
 
     @property
     def pending(self) -> int:
@@ -147,6 +147,7 @@ class ReadAhead:
                 else:
                     shape, (page, job) = self._waiting.popitem(last=False)
                 self._running = (shape, page)
+                self._job += 1
             try:
                 job()
                 if warming:

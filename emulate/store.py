@@ -286,7 +286,7 @@ class Store:
             try:
                 return cur.execute(sql(exp.select(exp.Max(this=exp.column(column, quoted=True)))
                                        .from_(exp.to_table(table, quoted=True)))).fetchone()[0]
-            except duckdb.CatalogException:
+            except (duckdb.CatalogException, duckdb.BinderException):  # no such table; no such column
                 return None
 
     @contextmanager

@@ -4,8 +4,9 @@ A client scanning a collection asks for page one first, and no read-ahead can ha
 a freshly opened database also pays once for its JSON functions. So the tenant remembers, in
 its state directory (`FILE`), the first pages of the scans it served (`ReadAhead.first_pages`,
 written at stop), and when it starts again each service's read-ahead worker builds those
-pages (and each one's second page) into the row-text cache (emulate/read_ahead.py; a page
-read by key whose body the tenant stored before it stopped is read back, not built). Start
+pages and the next ones as read-ahead would (emulate/read_ahead.py): into the row-text cache,
+or for a scan read by key its stored bodies, read back when the tenant stored them before it
+stopped rather than built. Start
 waits for them up to `START_WAIT_S`, so that a client asking at once finds them built; what
 is left goes on in the background. Like read-ahead it caches texts under each row's version,
 so it can make a page cheaper, never different; it is off when read-ahead is off, and a

@@ -20,12 +20,12 @@ from emulate.errors import BadRequest, NotFound
 from emulate.metadata.dataverse import logical_name
 from emulate.odata.filter import FilterRules, parse_filter
 from emulate.odata.keys import KeyValue
-from emulate.odata.pages import PageQueries, cached_page, key_pages, page_body
+from emulate.odata.pages import PageQueries, cached_page, key_pages, keyset_condition, page_body, served_key_page
 from emulate.odata.query import (Expansion, cacheable, column_ref, context_suffix, count_select, page_json, page_select, parse_count,
                                  parse_expand, parse_orderby, parse_select, wants_count)
 from emulate.read_ahead import AHEAD, RUN, ReadAhead
 from emulate.catalog import SALES_ENTITY_SETS
-from emulate.schema import DUCKDB_TYPES, Column, EntitySet
+from emulate.schema import Column, EntitySet
 from emulate.server import Request, Response
 from emulate.store import Store, literal, sql
 
@@ -106,11 +106,9 @@ def _page_shape(entity_name: str, select: str | None, expand: str | None, annota
                 orderby: str | None, size: int, offset: int, keyset: bool) -> _PageShape:
     """With `keyset` the previous page's last key is the page queries' parameter."""
     entity = SALES_ENTITY_SETS[entity_name]
-    key = entity.column(entity.key[0])
     where = parse_filter(filter_text, entity, RULES) if filter_text else None
     if keyset:
-        after = exp.GT(this=column_ref(key), expression=exp.cast(exp.Placeholder(), DUCKDB_TYPES[key.type]))
-        where = after if where is None else exp.and_(exp.Paren(this=where), after)
+        where = keyset_condition(entity, where)
     fields = _shape_of(entity, select, expand, annotations).fields(entity)
     return _PageShape(entity, fields, where, parse_orderby(orderby, entity, RULES), size, offset)
 
@@ -214,7 +212,7 @@ def get_collection(store: Store, entity: EntitySet, request: Request, api_root: 
     read_next = None  # the next page, read ahead once this one is ready to send
     if cached is not None:
         if read_ahead is not None:
-            built = functools.partial(_key_page_built, store, cached, parameters) if cached.by_key else None
+            built = (lambda: served_key_page(store, cached, parameters) is not None) if cached.by_key else None
             read_ahead.settle(scan, (offset, keyset, *parameters), built)
             if skiptoken is None:
                 read_ahead.remember(scan)
@@ -222,7 +220,7 @@ def get_collection(store: Store, entity: EntitySet, request: Request, api_root: 
         rows, fetched, first, last = page.rows, page.fetched, page.first, page.last
         if read_ahead is not None and fetched > size and top is None:
             read_next = functools.partial(_read_key_pages, read_ahead, store, scan, last) if not order else \
-                functools.partial(_read_next_page, read_ahead, store, scan, offset + size, False, [])
+                functools.partial(_read_next_page, read_ahead, store, scan, offset + size)
     else:
         with store.reading() as cur:
             page, fetched, first, last = cur.execute(_page_sql(page_shape), parameters).fetchone()
@@ -243,17 +241,17 @@ def get_collection(store: Store, entity: EntitySet, request: Request, api_root: 
     return Response(200, body, {"Content-Type": "application/json; charset=utf-8", **preference_applied(applied)})
 
 
-def _read_next_page(read_ahead: ReadAhead, store: Store, scan: tuple, offset: int, keyset: bool, parameters: list,
-                    ahead: int = AHEAD) -> None:
-    """Build the next page's row texts in the background (its queries compiled there too), as its request will ask;
-    then, `ahead` pages in all, the page after it (the worker keeps ahead of a client that parses as fast as it builds)."""
+def _read_next_page(read_ahead: ReadAhead, store: Store, scan: tuple, offset: int, ahead: int = AHEAD) -> None:
+    """Build the row texts of the page at `offset` of a scan in `$orderby` order in the background (its queries
+    compiled there too), as its request will ask; then, `ahead` pages in all, the page after it (the worker keeps
+    ahead of a client that parses as fast as it builds). Scans in key order: `_read_key_pages`."""
     size = scan[-1]
 
     def build() -> None:
-        page = cached_page(store, page_queries(*scan, offset, keyset), parameters)
+        page = cached_page(store, page_queries(*scan, offset, False), [])
         if ahead > 1 and page.fetched > size:
-            _read_next_page(read_ahead, store, scan, 0 if keyset else offset + size, keyset, [page.last] if keyset else [], ahead - 1)
-    read_ahead.schedule(scan, (offset, keyset, *parameters), build)
+            _read_next_page(read_ahead, store, scan, offset + size, ahead - 1)
+    read_ahead.schedule(scan, (offset, False), build)
 
 
 def _read_key_pages(read_ahead: ReadAhead, store: Store, scan: tuple, served: str) -> None:
@@ -266,7 +264,7 @@ def _read_key_pages(read_ahead: ReadAhead, store: Store, scan: tuple, served: st
     queries = page_queries(*scan, 0, True)
     after = served
     for ahead in range(2 * RUN):
-        page = store.page_texts.served((queries.key, after), store.generation)
+        page = served_key_page(store, queries, [after])
         if page is None:
             break
         if page.fetched <= queries.size:
@@ -283,18 +281,13 @@ def _read_key_pages(read_ahead: ReadAhead, store: Store, scan: tuple, served: st
     read_ahead.schedule(scan, (0, True, after), build)
 
 
-def _key_page_built(store: Store, queries: PageQueries, parameters: list) -> bool:
-    """Whether the page read by key that `parameters` name is built (kept as served at the store's generation)."""
-    return store.page_texts.served((queries.key, *parameters), store.generation) is not None
-
-
 def warm_first_page(read_ahead: ReadAhead, store: Store, scan: tuple) -> bool:
     """Have the start-up warm-up build the first page of a scan served before (`ReadAhead.first_pages`)."""
     def build() -> None:
         queries = page_queries(*scan, 0, False)
         page = cached_page(store, queries, [])
         if page.fetched > queries.size and queries.order:  # and the second: the first page's request finds it built
-            _read_next_page(read_ahead, store, scan, queries.size, False, [], 1)
+            _read_next_page(read_ahead, store, scan, queries.size, 1)
         elif page.fetched > queries.size:
             _read_key_pages(read_ahead, store, scan, page.last)
     read_ahead.remember(scan)

@@ -42,8 +42,7 @@ class PageQueries:
                  size: int, offset: int | None, after: bool = False) -> None:
         self.key, self.entity, self.fields, self.order, self.size, self.offset = key, entity, fields, order, size, offset
         self.filter, self.after = where, after
-        self.where = exp.and_(*(part for part in (_paren(where), _after(entity) if after else None) if part is not None)) \
-            if after else where
+        self.where = keyset_condition(entity, where) if after else where
         self.shape_key = (entity.table, tuple(name for name, _ in fields))
 
     @property
@@ -164,14 +163,11 @@ def _served_key(column: Column, value: exp.Expression) -> exp.Expression:
     return exp.cast(value, "VARCHAR") if column.type == "guid" else value
 
 
-def _paren(where: exp.Expression | None) -> exp.Expression | None:
-    return exp.Paren(this=where) if where is not None else None
-
-
-def _after(entity: EntitySet) -> exp.Expression:
-    """The key after the previous page's last (a parameter)."""
+def keyset_condition(entity: EntitySet, where: exp.Expression | None) -> exp.Expression:
+    """`where` and a key after the previous page's last (a parameter): the rows of a page read by key after the first."""
     column = entity.column(entity.key[0])
-    return exp.GT(this=column_ref(column), expression=exp.cast(exp.Placeholder(), DUCKDB_TYPES[column.type]))
+    after = exp.GT(this=column_ref(column), expression=exp.cast(exp.Placeholder(), DUCKDB_TYPES[column.type]))
+    return after if where is None else exp.and_(exp.Paren(this=where), after)
 
 
 @dataclass(frozen=True)
@@ -226,8 +222,13 @@ def key_page(store: Store, queries: PageQueries, parameters: list) -> Page:
 
     Served before and no write committed since: the page as served. Else `key_pages`.
     """
-    page = store.page_texts.served((queries.key, *parameters), store.generation)
+    page = served_key_page(store, queries, parameters)
     return page if page is not None else key_pages(store, queries, parameters)[0]
+
+
+def served_key_page(store: Store, queries: PageQueries, parameters: list) -> Page | None:
+    """The page read by key that `parameters` name, as served (or built ahead) while no write has committed since."""
+    return store.page_texts.served((queries.key, *parameters), store.generation)
 
 
 def key_pages(store: Store, queries: PageQueries, parameters: list, most: int = 1) -> list[Page]:

@@ -214,9 +214,8 @@ def test_pages_built_in_one_query_and_row_by_row_are_identical(sales, tenant):
     budget = cache.budget
     try:
         whole = bodies()  # every page new: built in one query each
-        cache.budget = 0  # every text dropped once built; the pages stay known as built
-        cache.put("other shape", [("id", 1)], [b"{}"])
-        assert cache.size == 0
+        cache.budget = 2  # room for one small text: the page texts are dropped; the pages stay known as built
+        assert cache.put("other shape", [("id", 1)], [b"{}"]) and cache.size == 2
         by_row = bodies()  # every page known: picked, then each row's text rebuilt
     finally:
         cache.budget = budget
@@ -284,7 +283,8 @@ def test_a_page_read_by_key_is_built_alike_by_key_range_and_by_pick(tenant, filt
 
 def test_texts_over_budget_are_not_cached_and_the_first_stay():
     """A scan larger than the budget keeps the texts it cached first (a rescan finds them) rather than dropping its
-    own shape and refilling it page after page; other shapes go first, least recently served first."""
+    own shape and refilling it page after page; other shapes go first, least recently served first, but only for
+    texts that then fit."""
     from emulate.json_cache import RowTextCache
 
     def unexpected(ids):
@@ -294,8 +294,8 @@ def test_texts_over_budget_are_not_cached_and_the_first_stay():
     assert cache.put("older", [("x", 1)], [b"1"]) and cache.put("other", [("y", 1)], [b"22"])
     assert cache.put("scan", [("a", 1), ("b", 1)], [b"aaaa", b"bbbb"])  # 11 bytes in all: "older" goes
     assert cache.size == 10
-    assert not cache.put("scan", [("c", 1)], [b"ccc"])  # "other" goes, and still no room: not cached
-    assert cache.size == 8
+    assert not cache.put("scan", [("c", 1)], [b"ccc"])  # no room even alone: not cached, and "other" stays
+    assert cache.size == 10
     assert cache.page("scan", [("a", 1), ("b", 1)], unexpected) == ([b"aaaa", b"bbbb"], True)
     texts, kept = cache.page("scan", [("b", 2), ("c", 1)], lambda ids: [b"BBBB", b"ccc"])
-    assert texts == [b"BBBB", b"ccc"] and not kept and cache.size == 4  # b's old text is gone with its version
+    assert texts == [b"BBBB", b"ccc"] and not kept and cache.size == 4 + 2  # b's old text is gone with its version; "other" stays

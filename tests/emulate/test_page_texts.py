@@ -6,14 +6,13 @@ Scans follow next links over HTTPS like a client and compare every served row wi
 
 import json
 import shutil
-import time
 from contextlib import contextmanager
 
 import pytest
 
 from emulate.json_cache import PageTexts, Stamp
 from emulate.tenant import PAGE_TEXTS, EmulatedTenant
-from tests.emulate.test_read_ahead import scan
+from tests.emulate.test_read_ahead import scan, settled
 
 ACCOUNT_COLUMNS = "name,accountnumber,telephone1,creditlimit,description,statecode,modifiedon"
 ACCOUNT_PAGE = {"Prefer": "odata.maxpagesize=40"}
@@ -45,13 +44,6 @@ def _assert_fresh(bodies: list[bytes], tenant: EmulatedTenant) -> dict:
     return served
 
 
-def _settled(tenant: EmulatedTenant) -> None:
-    deadline = time.monotonic() + 10
-    while tenant.sales.read_ahead.pending:
-        assert time.monotonic() < deadline, "read-ahead did not settle"
-        time.sleep(0.01)
-
-
 @contextmanager
 def _started(state_dir, client_for, token_for):
     """A tenant on `state_dir` and a `get(url_or_path, **kwargs)` on its Dataverse root."""
@@ -68,19 +60,19 @@ def _started(state_dir, client_for, token_for):
 def test_a_write_between_two_scans_is_served_and_only_its_page_built_again(sales, tenant):
     pages = tenant.sales.store.page_texts
     first = _assert_fresh(_scan(sales.get), tenant)
-    _settled(tenant)
+    settled(tenant.sales.read_ahead)
     target = list(first)[45]  # on the second page
     assert sales.patch(f"accounts({target})", json={"telephone1": "555-0123", "name": "Written between scans"}).status_code == 204
     built, reused = pages.built, pages.reused
     second = _assert_fresh(_scan(sales.get), tenant)
-    _settled(tenant)
+    settled(tenant.sales.read_ahead)
     assert second[target]["name"] == "Written between scans" and second[target]["@odata.etag"] != first[target]["@odata.etag"]
     assert pages.built == built + 1 and pages.reused > reused  # the other pages are read back as stored
 
 
 def test_inserted_and_deleted_rows_move_the_page_bounds(sales, tenant):
     first = _assert_fresh(_scan(sales.get), tenant)
-    _settled(tenant)
+    settled(tenant.sales.read_ahead)
     for n in range(3):
         assert sales.post("accounts", json={"name": f"Inserted between scans {n}"}).status_code == 204
     for row_id in list(first)[50:53]:
@@ -92,14 +84,14 @@ def test_inserted_and_deleted_rows_move_the_page_bounds(sales, tenant):
 def test_stored_pages_outlive_a_restart_and_never_serve_a_newer_version(state_dir, client_for, token_for):
     with _started(state_dir, client_for, token_for) as (tenant, get):
         bodies = _scan(lambda url, **kw: get("GET", url, **kw))
-        _settled(tenant)
+        settled(tenant.sales.read_ahead)
         assert tenant.sales.store.page_texts.built == len(bodies)
     assert (state_dir / PAGE_TEXTS).is_dir()
     with _started(state_dir, client_for, token_for) as (tenant, request):
-        _settled(tenant)
+        settled(tenant.sales.read_ahead)
         get = lambda url, **kw: request("GET", url, **kw)  # noqa: E731
         assert _values(_scan(get)) == _values(bodies)
-        _settled(tenant)
+        settled(tenant.sales.read_ahead)
         assert tenant.sales.store.page_texts.built == 0  # every page read back as stored
         target = list(_rows(bodies))[7]
         assert request("PATCH", f"accounts({target})", json={"description": "after the restart"}).status_code == 204
@@ -121,7 +113,7 @@ def test_a_tenant_file_gone_back_in_time_drops_its_stored_pages(state_dir, clien
         lost = _rows(_scan(lambda url, **kw: request("GET", url, **kw)))[target]
     shutil.copy(tmp_path / "copy.duckdb", state_dir / "tenant.duckdb")
     with _started(state_dir, client_for, token_for) as (tenant, request):
-        _settled(tenant)  # the warm-up builds the first pages again: none is read back
+        settled(tenant.sales.read_ahead)  # the warm-up builds the first pages again: none is read back
         assert tenant.sales.store.page_texts.reused == 0 and tenant.sales.store.page_texts.built > 0
         assert request("PATCH", f"accounts({target})", json={"name": "Written after the restore"}).status_code == 204
         served = _assert_fresh(_scan(lambda url, **kw: request("GET", url, **kw)), tenant)
@@ -166,6 +158,15 @@ def test_bodies_above_a_table_highest_version_are_dropped(tmp_path, highest):
     pages.attach(tmp_path, "tenant-a", lambda table, column: highest)
     assert pages.find("one") is None
     pages.close()
+
+
+def test_a_stamp_naming_a_table_or_column_gone_reads_as_no_version(tenant):
+    """What `attach` checks stored bodies against: a table or version column no longer there is None (the bodies
+    are dropped), not an error that stops the tenant from starting."""
+    store = tenant.sales.store
+    assert store.highest_version("sales_accounts", "versionnumber") == max(r["versionnumber"] for r in tenant.sales.rows("accounts"))
+    assert store.highest_version("sales_accounts", "no_such_column") is None
+    assert store.highest_version("no_such_table", "versionnumber") is None
 
 
 def test_over_budget_the_file_starts_again(tmp_path):

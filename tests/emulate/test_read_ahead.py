@@ -31,10 +31,10 @@ def scan(get, url: str, params: dict, headers: dict) -> list[bytes]:
         response = get(next_link, headers=headers)
 
 
-def _settled(read_ahead) -> None:
-    """Wait until the worker has nothing waiting or running."""
+def settled(*read_aheads) -> None:
+    """Wait until the workers have nothing waiting or running."""
     deadline = time.monotonic() + 10
-    while read_ahead.pending:
+    while any(read_ahead.pending for read_ahead in read_aheads):
         assert time.monotonic() < deadline, "read-ahead did not settle"
         time.sleep(0.01)
 
@@ -74,12 +74,12 @@ def test_the_next_page_is_built_before_it_is_asked_for(sales, cold):
     assert first.status_code == 200
     pages = cold.sales.store.page_texts
     served = pages.built
-    _settled(cold.sales.read_ahead)
+    settled(cold.sales.read_ahead)
     assert pages.built >= served + 2  # the second and third pages' bodies are built and stored too
     built = pages.built
     second = sales.get(first.json()["@odata.nextLink"], headers=ACCOUNT_PAGE)
     assert second.status_code == 200 and pages.built == built  # served as built ahead
-    _settled(cold.sales.read_ahead)
+    settled(cold.sales.read_ahead)
     assert len(second.json()["value"]) == 40
 
 
@@ -91,11 +91,11 @@ def test_a_scan_read_by_key_ramps_up_one_page_then_two(sales, cold):
     before = pages.built
     first = sales.get("accounts", params={"$select": ACCOUNT_COLUMNS}, headers=small_pages)
     assert first.status_code == 200
-    _settled(cold.sales.read_ahead)
+    settled(cold.sales.read_ahead)
     assert pages.built - before == 1 + 1 + 2  # the first page, then the ramp: page 2, then pages 3 and 4
     second = sales.get(first.json()["@odata.nextLink"], headers=small_pages)
     assert second.status_code == 200 and pages.built - before == 4  # built ahead: served as built
-    _settled(cold.sales.read_ahead)
+    settled(cold.sales.read_ahead)
     assert pages.built - before == 4 + RUN  # two pages built ahead of the one served: a whole run, pages 5 to 4 + RUN
 
 
@@ -129,11 +129,36 @@ def test_a_request_waits_for_a_run_that_builds_its_page():
         read_ahead.stop()
 
 
+def test_a_request_does_not_wait_for_the_jobs_after_the_run():
+    """The run ends without the page (a write since, or the page let go): the request builds it itself rather
+    than wait through the next job of the scan, which the run queued."""
+    read_ahead = ReadAhead(lambda: True)
+    running, next_started, gate = threading.Event(), threading.Event(), threading.Event()
+
+    def next_run() -> None:
+        next_started.set()
+        gate.wait(10)
+
+    def run_queuing_the_next() -> None:
+        running.set()
+        time.sleep(0.1)
+        read_ahead.schedule("s", 5, next_run)
+
+    try:
+        assert read_ahead.schedule("s", 1, run_queuing_the_next) and running.wait(5)
+        started = time.monotonic()
+        read_ahead.settle("s", 2, lambda: False)  # its page never gets built
+        assert time.monotonic() - started < 1 and next_started.wait(5)
+    finally:
+        gate.set()
+        read_ahead.stop()
+
+
 def test_a_write_between_pages_is_served(sales, fno, cold):
     first = sales.get("accounts", params={"$select": ACCOUNT_COLUMNS}, headers=ACCOUNT_PAGE).json()
     other_shape = sales.get(first["@odata.nextLink"].replace(ACCOUNT_COLUMNS.replace(",", "%2C"), "name"), headers=ACCOUNT_PAGE)
     target = other_shape.json()["value"][5]["accountid"]  # a row of page two, found without reading page two's shape
-    _settled(cold.sales.read_ahead)  # page two's texts are cached at the rows' old versions
+    settled(cold.sales.read_ahead)  # page two's texts are cached at the rows' old versions
     assert sales.patch(f"accounts({target})", json={"telephone1": "555-0199", "name": "Written between pages"}).status_code == 204
     second = {row["accountid"]: row for row in sales.get(first["@odata.nextLink"], headers=ACCOUNT_PAGE).json()["value"]}
     stored = {row["accountid"]: row for row in cold.sales.rows("accounts")}
@@ -143,7 +168,7 @@ def test_a_write_between_pages_is_served(sales, fno, cold):
     page = fno.get("CustomersV2", params={"$select": CUSTOMER_COLUMNS, "cross-company": "true"})
     next_link = page.json()["@odata.nextLink"]
     customer = fno.get(next_link.replace(CUSTOMER_COLUMNS.replace(",", "%2C"), "dataAreaId%2CCustomerAccount")).json()["value"][1]
-    _settled(cold.fno.read_ahead)
+    settled(cold.fno.read_ahead)
     url = f"CustomersV2(dataAreaId='{customer['dataAreaId']}',CustomerAccount='{customer['CustomerAccount']}')"
     assert fno.patch(url, params={"cross-company": "true"}, json={"SalesMemo": "written between pages"}).status_code == 204
     rows = fno.get(next_link).json()["value"]
@@ -167,7 +192,7 @@ def test_the_worker_stays_bounded(sales, cold):
         assert cold.sales.read_ahead.pending == DEPTH + 1
     finally:
         gate.set()
-    _settled(cold.sales.read_ahead)
+    settled(cold.sales.read_ahead)
     assert sum(thread.name == WORKER for thread in threading.enumerate()) == workers  # still one worker per service
 
 

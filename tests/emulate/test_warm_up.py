@@ -5,7 +5,6 @@ the warm-up's effect in the read-ahead workers' `warmed` counts, the row-text ca
 stored page bodies, then compares what is served with the store.
 """
 
-import time
 from contextlib import contextmanager
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from emulate import warm_up
 from emulate.settings import EmulatorSettings
 from emulate.tenant import EmulatedTenant
+from tests.emulate.test_read_ahead import settled
 
 ACCOUNT_COLUMNS = "name,accountnumber,telephone1,creditlimit,description,statecode,modifiedon"
 ACCOUNT_PAGE = {"Prefer": "odata.maxpagesize=40"}
@@ -39,13 +39,6 @@ def _first_pages(sales, fno) -> tuple[list, list]:
     return accounts.json()["value"], customers.json()["value"]
 
 
-def _settled(tenant) -> None:
-    deadline = time.monotonic() + 10
-    while tenant.sales.read_ahead.pending or tenant.fno.read_ahead.pending:
-        assert time.monotonic() < deadline, "warm-up did not settle"
-        time.sleep(0.01)
-
-
 @pytest.fixture
 def served(state_dir, client_for, token_for):
     """A state directory whose tenant served both first pages before it stopped: (accounts, customers) as served."""
@@ -58,16 +51,16 @@ def served(state_dir, client_for, token_for):
 
 def test_a_reopened_tenant_builds_the_first_pages_it_served(state_dir, served, client_for, token_for):
     with EmulatedTenant.start(state_dir, fno_page_size=5) as tenant:
-        _settled(tenant)
+        settled(tenant.sales.read_ahead, tenant.fno.read_ahead)
         assert tenant.sales.read_ahead.warmed == 1 and tenant.fno.read_ahead.warmed == 1
         warmed = tenant.sales.store.row_texts.size
         assert warmed > 0  # built before any request
         assert tenant.sales.store.page_texts.reused >= 1  # the accounts page, read by key: its body stored before the stop
         with _clients(tenant, client_for, token_for) as (sales, fno):
             assert _first_pages(sales, fno) == served
-            _settled(tenant)
+            settled(tenant.sales.read_ahead, tenant.fno.read_ahead)
     with EmulatedTenant.start(state_dir, fno_page_size=5) as again:  # remembered again at the second stop
-        _settled(again)
+        settled(again.sales.read_ahead, again.fno.read_ahead)
         assert again.sales.read_ahead.warmed == 1 and again.fno.read_ahead.warmed == 1
 
 
@@ -76,7 +69,7 @@ def test_a_write_after_the_warm_up_is_served(state_dir, served, client_for, toke
     target, customer = accounts[3]["accountid"], customers[2]
     with EmulatedTenant.start(state_dir, fno_page_size=5) as tenant, \
             _clients(tenant, client_for, token_for) as (sales, fno):
-        _settled(tenant)
+        settled(tenant.sales.read_ahead, tenant.fno.read_ahead)
         assert sales("PATCH", f"accounts({target})", json={"telephone1": "555-0142"}).status_code == 204
         key = f"CustomersV2(dataAreaId='{customer['dataAreaId']}',CustomerAccount='{customer['CustomerAccount']}')"
         assert fno("PATCH", key, params={"cross-company": "true"}, json={"SalesMemo": "after warm-up"}).status_code == 204
@@ -104,6 +97,6 @@ def test_a_bad_memory_file_warms_nothing_and_serves(state_dir, served, client_fo
     (state_dir / warm_up.FILE).write_text(text)
     with EmulatedTenant.start(state_dir, fno_page_size=5) as tenant, \
             _clients(tenant, client_for, token_for) as (sales, fno):
-        _settled(tenant)
+        settled(tenant.sales.read_ahead, tenant.fno.read_ahead)
         assert tenant.sales.store.row_texts.size == 0
         assert _first_pages(sales, fno) == served
