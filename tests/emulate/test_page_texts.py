@@ -169,6 +169,17 @@ def test_a_stamp_naming_a_table_or_column_gone_reads_as_no_version(tenant):
     assert store.highest_version("no_such_table", "versionnumber") is None
 
 
+def test_a_scans_bounds_add_up_until_one_is_found_wrong():
+    """Bounds found from a later page join those known; the last page (no bounds) keeps them; a wrong one drops all."""
+    pages = PageTexts()
+    pages.keep_hints("scan", {None: "k5", "k4": "k9"})
+    pages.keep_hints("scan", {"k8": "k13"})
+    pages.keep_hints("scan", {})  # the scan's last page: no bound after it
+    assert [pages.hint("scan", after) for after in (None, "k4", "k8")] == ["k5", "k9", "k13"]
+    pages.forget_hints("scan")
+    assert pages.hint("scan", None) is None
+
+
 def test_over_budget_the_file_starts_again(tmp_path):
     pages = PageTexts(budget=10)
     pages.attach(tmp_path, "tenant-a", lambda table, column: 10)
